@@ -1,0 +1,125 @@
+/**
+ * Every ssocket option, its type, default and documentation. This file is the
+ * one source of truth: `ssocket -h` prints these doc comments, and every field
+ * can be set by a CLI flag (`--payloadLimit 10 --INSECURE.port 6969`), an
+ * `SSOCKET_*` environment variable or an `ssocket.config.ts` file.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig, type Config } from "./config.ts";
+ * const config: Config = { ...defaultConfig, payloadLimit: 1_000_000 };
+ * ```
+ * @module
+ */
+
+/** How much the server logs: each level includes the ones before it. */
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+/** Plain (non-TLS) listener settings, used when `secure` is false. */
+export interface InsecureOptions {
+  /** TCP port to listen on; 0 picks a free port. */
+  port: number;
+  /** Interface to bind, e.g. "0.0.0.0" for all or "127.0.0.1" for local only. */
+  hostname: string;
+}
+
+/** TLS listener settings, used when `secure` is true. */
+export interface TlsOptions {
+  /** TCP port to listen on for TLS; 0 picks a free port. */
+  port: number;
+  /** Interface to bind for TLS. */
+  hostname: string;
+  /** Path to the PEM certificate chain. */
+  certFile: string;
+  /** Path to the PEM private key. */
+  keyFile: string;
+}
+
+/** Periodic memory reports. */
+export interface MemoryMetricsOptions {
+  /** Log heap and RSS every `interval` milliseconds. */
+  isOn: boolean;
+  /** Milliseconds between memory reports. */
+  interval: number;
+}
+
+/** The whole ssocket configuration. Pass it to the server; never read it from a global. */
+export interface Config {
+  /** Largest accepted WebSocket message in bytes, checked before any decoding. Larger ones get an ERROR frame with code PAYLOAD_TOO_LARGE. */
+  payloadLimit: number;
+  /** Load every plug at start (true) or on the first message for its event (false). */
+  preloadPlugs: boolean;
+  /** Leave the sender out when a plug yields a BROADCAST. */
+  excludeSenderOnBroadcast: boolean;
+  /** Serve over TLS using the `TLS` options instead of `INSECURE`. */
+  secure: boolean;
+  /** Folder whose .ts/.js files are the plugs; the event name is the path inside it without extension. */
+  plugsFolder: string;
+  /** Write log lines to the console. */
+  printLogToConsole: boolean;
+  /** Least severe level logged: "error", "warn", "info" or "debug". */
+  logLevel: LogLevel;
+  /** Longest log line in characters; longer lines are cut and marked with "…". */
+  logSizeLimit: number;
+  /** Plain listener: port and hostname. */
+  INSECURE: InsecureOptions;
+  /** TLS listener: port, hostname, certificate and key files. */
+  TLS: TlsOptions;
+  /** Accept only async generator functions as plug handlers (other exports are skipped with a warning). When false, any exported function returning an async iterable is accepted. */
+  validateFunctionShape: boolean;
+  /** Periodic heap and RSS reports in the log. */
+  memoryMetrics: MemoryMetricsOptions;
+  /** Most bytes of SYNC state kept per connection; past it the next SYNC is sent as full state. */
+  syncStateLimit: number;
+  /** Milliseconds to wait after a file change before reloading, so a burst of writes loads once. */
+  reloadDebounce: number;
+  /** Folder of static files served over HTTP (e.g. a web page using the client); "" serves none. */
+  staticFolder: string;
+  /** File whose exported `INIT(server)` runs once before connections are accepted. */
+  initFile: string;
+}
+
+/** The defaults every other layer (config file, environment, flags) overrides. */
+export const defaultConfig: Config = {
+  payloadLimit: 250_000,
+  preloadPlugs: true,
+  excludeSenderOnBroadcast: true,
+  secure: false,
+  plugsFolder: "./plugs",
+  printLogToConsole: true,
+  logLevel: "info",
+  logSizeLimit: 10_000,
+  INSECURE: { port: 8080, hostname: "0.0.0.0" },
+  TLS: { port: 443, hostname: "0.0.0.0", certFile: "./cert.pem", keyFile: "./key.pem" },
+  validateFunctionShape: true,
+  memoryMetrics: { isOn: false, interval: 10_000 },
+  syncStateLimit: 16_000_000,
+  reloadDebounce: 30,
+  staticFolder: "",
+  initFile: "./INIT.ts",
+};
+
+/** A partial configuration: any field, nested fields included, may be left out. */
+export type PartialConfig = {
+  [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K];
+};
+
+/**
+ * Returns the defaults overridden by `overrides`, merging nested groups.
+ *
+ * @example
+ * ```ts
+ * import { withDefaults } from "./config.ts";
+ * const config = withDefaults({ INSECURE: { port: 0 } });
+ * console.log(config.INSECURE.hostname); // "0.0.0.0"
+ * ```
+ */
+export function withDefaults(overrides: PartialConfig = {}): Config {
+  return {
+    ...defaultConfig,
+    ...overrides,
+    INSECURE: { ...defaultConfig.INSECURE, ...overrides.INSECURE },
+    TLS: { ...defaultConfig.TLS, ...overrides.TLS },
+    memoryMetrics: { ...defaultConfig.memoryMetrics, ...overrides.memoryMetrics },
+  } as Config;
+}

@@ -1,0 +1,51 @@
+/**
+ * Event names are plug file paths, so a name from the network must be
+ * checked before it is ever turned into a path. Pure predicates, no I/O.
+ *
+ * @example
+ * ```ts
+ * import { isSafeEventName } from "./event_name.ts";
+ * isSafeEventName("chat/send"); // true
+ * isSafeEventName("../etc/passwd"); // false
+ * ```
+ * @module
+ */
+
+/** Extensions a plug file may have, tried in this order. */
+export const PLUG_EXTENSIONS = [".ts", ".js"] as const;
+
+// Control characters (C0, DEL, C1), backslash and NUL have no place in a name.
+// deno-lint-ignore no-control-regex
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\\]/;
+
+/**
+ * True when `name` can only mean a file inside the plugs folder: relative
+ * segments separated by "/", none empty, "." or "..", no backslash, NUL or
+ * control character, and no leading "/".
+ */
+export function isSafeEventName(name: string): boolean {
+  if (name.length === 0 || name.length > 255 || FORBIDDEN.test(name)) return false;
+  for (const segment of name.split("/")) {
+    if (segment === "" || segment === "." || segment === "..") return false;
+  }
+  return true;
+}
+
+/**
+ * The event name for a file, given its path relative to the plugs folder
+ * (either separator), or `undefined` when the file is not a plug.
+ *
+ * @example
+ * ```ts
+ * import { eventNameOf } from "./event_name.ts";
+ * eventNameOf("chat/send.ts"); // "chat/send"
+ * eventNameOf("notes.md"); // undefined
+ * ```
+ */
+export function eventNameOf(relativePath: string): string | undefined {
+  const path = relativePath.replaceAll("\\", "/");
+  const ext = PLUG_EXTENSIONS.find((e) => path.endsWith(e) && !path.endsWith(".d.ts"));
+  if (!ext) return undefined;
+  const name = path.slice(0, -ext.length);
+  return isSafeEventName(name) ? name : undefined;
+}

@@ -1,0 +1,50 @@
+/**
+ * The shapes plug authors write against.
+ *
+ * @example
+ * ```ts
+ * import type { PlugHandler } from "./types.ts";
+ * export const echo: PlugHandler = async function* (message) {
+ *   yield { payload: message.payload };
+ * };
+ * ```
+ * @module
+ */
+
+import type { EventType } from "../protocol/event_type.ts";
+
+/**
+ * What a plug yields. Each yield becomes one frame: `MESSAGE` (default) goes
+ * to the caller, `BROADCAST` to every connection, `SYNC` sends a delta of
+ * `payload` against what the caller already holds.
+ */
+export interface Yield<P = unknown> {
+  /** Event name of the frame; defaults to the request's event. */
+  event?: string;
+  /** Event type of the frame; defaults to `EventType.MESSAGE`. */
+  type?: EventType;
+  /** The JSON-serializable payload. */
+  payload: P;
+}
+
+/**
+ * A plug: an async generator function exported from a file in the plugs
+ * folder, called once per message for its event.
+ */
+// deno-lint-ignore no-explicit-any
+export type PlugHandler<M = any, C = any> = (
+  message: M,
+  client: C,
+) => AsyncIterable<Yield> | AsyncGenerator<Yield, unknown, unknown>;
+
+/** One loaded plug file: its handlers and where they came from. */
+export interface Plug {
+  /** Event name (path inside the plugs folder without extension). */
+  readonly event: string;
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** Hash of the file's bytes; the same content is never imported twice. */
+  readonly hash: string;
+  /** Exported handlers in export order; each runs for every message. */
+  readonly handlers: readonly PlugHandler[];
+}

@@ -1,0 +1,115 @@
+/**
+ * Error codes the server and client agree on. An ERROR frame's payload is
+ * `{ code, message }` with `code` from {@linkcode ErrorCode}; codes are stable
+ * strings a client can branch on, messages are for people.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, ProtocolError } from "./errors.ts";
+ * const err = new ProtocolError(ErrorCode.FRAME_TOO_SHORT, "Frame has 3 bytes, needs at least 6");
+ * console.log(err.code); // "FRAME_TOO_SHORT"
+ * ```
+ * @module
+ */
+
+/** Stable error codes sent in ERROR frames and thrown by the codecs. */
+export const ErrorCode = {
+  /** The binary message is shorter than the fixed header. */
+  FRAME_TOO_SHORT: "FRAME_TOO_SHORT",
+  /** The u32 length field does not equal the message's real size. */
+  LENGTH_MISMATCH: "LENGTH_MISMATCH",
+  /** The event name (or request id) runs past the end of the message. */
+  EVENT_NAME_OVERFLOW: "EVENT_NAME_OVERFLOW",
+  /** The event name is not valid UTF-8. */
+  INVALID_UTF8: "INVALID_UTF8",
+  /** The payload is not valid UTF-8 JSON. */
+  INVALID_JSON: "INVALID_JSON",
+  /** The type byte names no known event type or uses reserved flags. */
+  INVALID_EVENT_TYPE: "INVALID_EVENT_TYPE",
+  /** A text WebSocket message was received; the protocol is binary. */
+  TEXT_NOT_SUPPORTED: "TEXT_NOT_SUPPORTED",
+  /** An empty WebSocket message was received. */
+  EMPTY_MESSAGE: "EMPTY_MESSAGE",
+  /** The message is larger than the server's `payloadLimit`. */
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** No plug answers the event (sent in a NOT_FOUND frame). */
+  NOT_FOUND: "NOT_FOUND",
+  /** The plug threw while handling the message. */
+  PLUG_ERROR: "PLUG_ERROR",
+  /** The plug yielded something that cannot be sent. */
+  INVALID_YIELD: "INVALID_YIELD",
+  /** A value cannot be encoded into a frame (name too long, frame too big). */
+  ENCODE_ERROR: "ENCODE_ERROR",
+  /** A SYNC delta is malformed. */
+  DELTA_MALFORMED: "DELTA_MALFORMED",
+  /** A SYNC delta was applied to a base of the wrong length. */
+  DELTA_BASE_MISMATCH: "DELTA_BASE_MISMATCH",
+  /** The state rebuilt from a SYNC delta fails its checksum. */
+  DELTA_CHECKSUM_MISMATCH: "DELTA_CHECKSUM_MISMATCH",
+} as const;
+
+/** One of the strings in {@linkcode ErrorCode}. */
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
+
+/** WebSocket close codes the server uses. */
+export const CloseCode = {
+  /** Normal closure. */
+  NORMAL: 1000,
+  /** The server is shutting down. */
+  GOING_AWAY: 1001,
+  /** A message of a kind the server cannot accept. */
+  UNSUPPORTED_DATA: 1003,
+  /** A message whose data is inconsistent with its type. */
+  INVALID_PAYLOAD: 1007,
+  /** A message too big to process. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The server hit an unexpected condition. */
+  INTERNAL_ERROR: 1011,
+} as const;
+
+/**
+ * An error with a stable {@linkcode ErrorCode}, raised by the pure codecs
+ * on hostile or inconsistent input. Dispatch maps it to an ERROR frame.
+ */
+export class ProtocolError extends Error {
+  /** The machine-readable code. */
+  readonly code: ErrorCode;
+
+  /**
+   * @param code the stable code a client can act on
+   * @param message a sentence for people, without trailing period
+   */
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "ProtocolError";
+    this.code = code;
+  }
+}
+
+/**
+ * An error a plug throws on purpose, with a code of its own choosing that the
+ * client receives in the ERROR frame (instead of the generic `PLUG_ERROR`).
+ *
+ * @example
+ * ```ts
+ * import { PlugError } from "./errors.ts";
+ * export async function* join(message: { payload: { room?: string } }) {
+ *   if (!message.payload.room) throw new PlugError("ROOM_REQUIRED", "Say which room to join");
+ *   yield { payload: { joined: message.payload.room } };
+ * }
+ * ```
+ */
+export class PlugError extends Error {
+  /** The code sent to the client. */
+  readonly code: string;
+
+  /**
+   * @param code a stable code the client can branch on
+   * @param message a sentence for people
+   */
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "PlugError";
+    this.code = code;
+  }
+}

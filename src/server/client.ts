@@ -1,0 +1,145 @@
+/**
+ * The handle a plug gets for the connection that sent a message: a stable
+ * `id`, `send`, `close`, per-connection `data` and the `server`.
+ *
+ * @example
+ * ```ts ignore
+ * export async function* hello(_message, client) {
+ *   client.data.greeted = true;
+ *   client.send({ event: "note", payload: { id: client.id } });
+ *   yield { payload: "hi" };
+ * }
+ * ```
+ * @module
+ */
+
+import { EventType } from "../protocol/event_type.ts";
+import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
+import { CloseCode } from "../protocol/errors.ts";
+import { eventStream, SyncStreams } from "./sync_streams.ts";
+import type { HubMember } from "./hub.ts";
+import type { Server } from "./server.ts";
+
+/** What a connection needs from the transport's socket; a WebSocket fits. */
+export interface SocketLike {
+  /** 1 while open, as `WebSocket.OPEN`. */
+  readonly readyState: number;
+  /** Bytes queued but not yet sent. */
+  readonly bufferedAmount: number;
+  /** Queues a binary message. */
+  send(data: Uint8Array): void;
+  /** Starts the closing handshake. */
+  close(code?: number, reason?: string): void;
+}
+
+/** A message sent outside a plug's yields: `event` is required there. */
+export interface OutgoingMessage<P = unknown> {
+  /** Event name of the frame. */
+  event: string;
+  /** Event type; `EventType.MESSAGE` by default. */
+  type?: EventType;
+  /** JSON-serializable payload. */
+  payload?: P;
+}
+
+const OPEN = 1;
+
+/** One WebSocket connection, as plugs and hooks see it. */
+export class Client implements HubMember {
+  /** Stable, unique connection id. */
+  readonly id: string = crypto.randomUUID();
+  /** Free per-connection storage for plugs (e.g. a user name after auth). */
+  data: Record<string, unknown> = {};
+  /** @internal SYNC state of this connection's streams. */
+  readonly sync: SyncStreams;
+  readonly #socket: SocketLike;
+  readonly #running = new Set<AsyncIterator<unknown>>();
+  #closed = false;
+
+  /**
+   * @param socket the transport's socket
+   * @param server the server this connection belongs to
+   */
+  constructor(socket: SocketLike, readonly server: Server) {
+    this.#socket = socket;
+    this.sync = new SyncStreams(server.config.syncStateLimit);
+  }
+
+  /** True until the connection closes; nothing is sent after that. */
+  get isOpen(): boolean {
+    return !this.#closed && this.#socket.readyState === OPEN;
+  }
+
+  /** Bytes queued on the socket and not yet sent (for backpressure). */
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  /**
+   * Sends a message to this connection. A SYNC message is sent as a delta
+   * against the state this connection holds for its event.
+   *
+   * @returns false if the connection is closed
+   */
+  send(message: OutgoingMessage | Uint8Array): boolean {
+    if (message instanceof Uint8Array) return this.sendFrame(message);
+    if (!this.isOpen) return false;
+    const type = message.type ?? EventType.MESSAGE;
+    if (type === EventType.SYNC) {
+      const state = encodeJsonFrameState(message.payload);
+      const delta = this.sync.next(eventStream(message.event), state);
+      return this.sendFrame(encodeFrame({ type, event: message.event }, delta));
+    }
+    return this.sendFrame(encodeJsonFrame(type, message.event, message.payload));
+  }
+
+  /** Sends an encoded frame; false (and nothing sent) if the socket is not open. */
+  sendFrame(frame: Uint8Array): boolean {
+    if (!this.isOpen) return false;
+    try {
+      this.#socket.send(frame);
+      return true;
+    } catch {
+      // The socket closed between the check and the send.
+      return false;
+    }
+  }
+
+  /** Closes the connection with a WebSocket close code and reason. */
+  close(code: number = CloseCode.NORMAL, reason = ""): void {
+    if (this.#closed) return;
+    try {
+      this.#socket.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+  }
+
+  /** @internal Registers a running plug generator so disconnect can end it. */
+  track(generator: AsyncIterator<unknown>): void {
+    this.#running.add(generator);
+  }
+
+  /** @internal Forgets a finished generator. */
+  untrack(generator: AsyncIterator<unknown>): void {
+    this.#running.delete(generator);
+  }
+
+  /** @internal Called once by the server when the socket has closed. */
+  dispose(): void {
+    this.#closed = true;
+    this.sync.clear();
+    for (const generator of this.#running) {
+      // return() runs the plug's finally blocks; errors there are the plug's.
+      generator.return?.(undefined)?.catch?.(() => {});
+    }
+    this.#running.clear();
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/** The state a SYNC frame updates: the UTF-8 JSON of the payload. */
+export function encodeJsonFrameState(payload: unknown): Uint8Array {
+  return utf8.encode(JSON.stringify(payload) ?? "null");
+}

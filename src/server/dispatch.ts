@@ -1,0 +1,163 @@
+/**
+ * Dispatch: one binary message in, a plug run, its yields out as frames.
+ * Knows nothing of Deno.serve, file watching or Redis; it talks to the
+ * server's registry, plug source and hub only.
+ *
+ * @example
+ * ```ts ignore
+ * socket.onmessage = (e) => receive(server, client, e.data);
+ * ```
+ * @module
+ */
+
+import { EventType } from "../protocol/event_type.ts";
+import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import {
+  decodeFrame,
+  decodeJsonPayload,
+  encodeFrame,
+  encodeJsonFrame,
+  peekRequestId,
+} from "../protocol/frame.ts";
+import type { Plug, Yield } from "../plugs/types.ts";
+import { type Client, encodeJsonFrameState } from "./client.ts";
+import { SocketMessage } from "./message.ts";
+import type { Server } from "./server.ts";
+import { eventStream, requestStream } from "./sync_streams.ts";
+
+/** The payload of ERROR and NOT_FOUND frames. */
+export interface ErrorPayload {
+  /** A stable code from `ErrorCode`, or a plug's own `PlugError` code. */
+  code: string;
+  /** A sentence for people. */
+  message: string;
+}
+
+/**
+ * Handles one WebSocket message from `client`. Never throws: every failure
+ * becomes an ERROR or NOT_FOUND frame to that client alone.
+ */
+export async function receive(
+  server: Server,
+  client: Client,
+  data: ArrayBuffer | Uint8Array | string | Blob,
+): Promise<void> {
+  if (typeof data === "string") {
+    return sendError(client, "", {
+      code: ErrorCode.TEXT_NOT_SUPPORTED,
+      message: "Text messages are not supported; send binary frames",
+    });
+  }
+  if (data instanceof Blob) data = await data.arrayBuffer();
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  // Checked on the received size, before anything is decoded.
+  if (bytes.length > server.config.payloadLimit) {
+    return sendError(client, "", {
+      code: ErrorCode.PAYLOAD_TOO_LARGE,
+      message:
+        `Message of ${bytes.length} bytes exceeds payloadLimit ${server.config.payloadLimit}`,
+    });
+  }
+  let message: SocketMessage;
+  try {
+    const frame = decodeFrame(bytes);
+    const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
+    message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
+  } catch (err) {
+    const requestId = peekRequestId(bytes);
+    return sendError(client, "", errorPayload(err), requestId);
+  }
+  const plug = server.plugs.get(message.event) ?? await server.source.resolve(message.event);
+  if (!plug) {
+    client.sendFrame(encodeJsonFrame(
+      EventType.NOT_FOUND,
+      message.event,
+      { code: ErrorCode.NOT_FOUND, message: `No plug answers event "${message.event}"` },
+      message.requestId,
+      message.requestId !== undefined,
+    ));
+    return;
+  }
+  await run(server, client, plug, message);
+}
+
+/** Runs every handler of `plug` in order, then closes a correlated call. */
+async function run(server: Server, client: Client, plug: Plug, message: SocketMessage) {
+  for (const handler of plug.handlers) {
+    let generator: AsyncIterable<Yield>;
+    try {
+      generator = handler(message, client);
+    } catch (err) {
+      return fail(server, client, message, err);
+    }
+    const iterator = generator as unknown as AsyncIterator<unknown>;
+    client.track(iterator);
+    try {
+      for await (const out of generator) {
+        if (!client.isOpen) return;
+        emit(server, client, message, out);
+      }
+    } catch (err) {
+      return fail(server, client, message, err);
+    } finally {
+      client.untrack(iterator);
+    }
+  }
+  const requestId = message.requestId;
+  if (requestId !== undefined) {
+    client.sync.forget(requestStream(requestId));
+    client.sendFrame(
+      encodeFrame({ type: EventType.MESSAGE, event: message.event, requestId, end: true }),
+    );
+  }
+}
+
+/** Turns one yield into a frame to the caller, to everyone, or a SYNC delta. */
+function emit(server: Server, client: Client, message: SocketMessage, out: Yield): void {
+  if (out === null || typeof out !== "object") {
+    throw new ProtocolError(
+      ErrorCode.INVALID_YIELD,
+      `Plug yielded ${out === null ? "null" : typeof out}; yield { payload } objects`,
+    );
+  }
+  const type = out.type ?? EventType.MESSAGE;
+  const event = out.event ?? message.event;
+  if (type === EventType.BROADCAST) {
+    const frame = encodeJsonFrame(type, event, out.payload);
+    server.hub.broadcast(frame, server.config.excludeSenderOnBroadcast ? client.id : undefined);
+  } else if (type === EventType.SYNC) {
+    const requestId = message.requestId;
+    const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
+    const delta = client.sync.next(stream, encodeJsonFrameState(out.payload));
+    client.sendFrame(encodeFrame({ type, event, requestId }, delta));
+  } else {
+    client.sendFrame(encodeJsonFrame(type, event, out.payload, message.requestId));
+  }
+}
+
+function fail(server: Server, client: Client, message: SocketMessage, err: unknown): void {
+  server.log.error(`Plug "${message.event}" failed:`, err);
+  if (message.requestId !== undefined) client.sync.forget(requestStream(message.requestId));
+  const payload = err instanceof ProtocolError ? errorPayload(err) : plugErrorPayload(err);
+  sendError(client, message.event, payload, message.requestId);
+}
+
+function sendError(client: Client, event: string, payload: ErrorPayload, requestId?: number) {
+  client.sendFrame(
+    encodeJsonFrame(EventType.ERROR, event, payload, requestId, requestId !== undefined),
+  );
+}
+
+function errorPayload(err: unknown): ErrorPayload {
+  if (err instanceof ProtocolError) return { code: err.code, message: err.message };
+  return { code: ErrorCode.PLUG_ERROR, message: String(err) };
+}
+
+/** A thrown value with a string `code` (like `PlugError`) keeps its code. */
+function plugErrorPayload(err: unknown): ErrorPayload {
+  const code = (err as { code?: unknown })?.code;
+  return {
+    code: typeof code === "string" && code !== "" ? code : ErrorCode.PLUG_ERROR,
+    message: err instanceof Error ? err.message : String(err),
+  };
+}
