@@ -1,0 +1,187 @@
+/**
+ * Test harness: a real ssocket server on 127.0.0.1:0 with a temporary plugs
+ * folder, and a frame-level WebSocket client. No mocks: tests speak the wire
+ * protocol to the real transport.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { type PartialConfig, withDefaults } from "../config.ts";
+import { Logger } from "../src/log.ts";
+import {
+  decodeFrame,
+  decodeJsonPayload,
+  encodeJsonFrame,
+  type Frame,
+} from "../src/protocol/frame.ts";
+import { type InitHook, serve } from "../src/server/serve.ts";
+import type { Server } from "../src/server/server.ts";
+
+/** A server under test with its temporary folder and captured log. */
+export interface TestServer extends AsyncDisposable {
+  server: Server;
+  /** ws:// URL of the server. */
+  url: string;
+  /** The temporary folder; plugs are in `plugsDir`. */
+  dir: string;
+  plugsDir: string;
+  /** Every log line written so far. */
+  logs: string[];
+  /** Resolves when a log line matching `pattern` is written (or already was). */
+  waitForLog(pattern: RegExp): Promise<string>;
+  /** Writes a plug file (path relative to the plugs folder). */
+  writePlug(path: string, source: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode startServer}. */
+export interface StartOptions {
+  /** Plug files to create: path inside the plugs folder → source. */
+  plugs?: Record<string, string>;
+  /** Config overrides. */
+  config?: PartialConfig;
+  /** INIT hook. */
+  init?: InitHook;
+}
+
+/** Starts a real server on an ephemeral port. Close it (or `await using`). */
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const dir = await Deno.makeTempDir({ prefix: "ssocket_test_" });
+  const plugsDir = join(dir, "plugs");
+  await Deno.mkdir(plugsDir, { recursive: true });
+  const writePlug = async (path: string, source: string) => {
+    const file = join(plugsDir, path);
+    await Deno.mkdir(join(file, ".."), { recursive: true });
+    await Deno.writeTextFile(file, source);
+  };
+  for (const [path, source] of Object.entries(options.plugs ?? {})) await writePlug(path, source);
+  const config = withDefaults({
+    logLevel: "debug",
+    printLogToConsole: false,
+    initFile: "",
+    reloadDebounce: 20,
+    ...options.config,
+    INSECURE: { port: 0, hostname: "127.0.0.1", ...options.config?.INSECURE },
+    plugsFolder: options.config?.plugsFolder ?? plugsDir,
+  });
+  const logs: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const log = new Logger(config, (_level, line) => {
+    logs.push(line);
+    for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
+  });
+  let server: Server;
+  try {
+    server = await serve({ config, log, init: options.init ?? false });
+  } catch (err) {
+    await Deno.remove(dir, { recursive: true });
+    throw err;
+  }
+  const close = async () => {
+    await server.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  return {
+    server,
+    url: server.url!,
+    dir,
+    plugsDir,
+    logs,
+    waitForLog(pattern) {
+      const seen = logs.find((line) => pattern.test(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ pattern, resolve }));
+    },
+    writePlug,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A decoded frame with its JSON payload parsed (null for SYNC/empty). */
+export interface ReceivedFrame extends Frame {
+  json: unknown;
+}
+
+/** A frame-level WebSocket client for tests. */
+export class TestSocket implements AsyncDisposable {
+  readonly ws: WebSocket;
+  readonly #queue: ReceivedFrame[] = [];
+  readonly #waiting: ((frame: ReceivedFrame) => void)[] = [];
+  readonly closed: Promise<CloseEvent>;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (event) => {
+      const frame = decodeFrame(new Uint8Array(event.data as ArrayBuffer));
+      const json = frame.type === 3 || frame.payload.length === 0 ? null : decodeJsonPayload(frame);
+      const received = { ...frame, json };
+      const waiter = this.#waiting.shift();
+      if (waiter) waiter(received);
+      else this.#queue.push(received);
+    };
+    this.closed = new Promise((resolve) => ws.addEventListener("close", resolve));
+  }
+
+  /** Opens a connection and waits until it is open. */
+  static async open(url: string): Promise<TestSocket> {
+    const ws = new WebSocket(url);
+    const socket = new TestSocket(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = (e) =>
+        reject(new Error(`WebSocket failed to open: ${(e as ErrorEvent).message}`));
+    });
+    return socket;
+  }
+
+  /** Sends raw bytes or text. */
+  sendRaw(data: Uint8Array | string): void {
+    this.ws.send(data);
+  }
+
+  /** Sends a JSON frame (type MESSAGE unless given). */
+  send(event: string, payload?: unknown, requestId?: number, type = 0): void {
+    this.ws.send(encodeJsonFrame(type, event, payload, requestId));
+  }
+
+  /** The next frame received. */
+  next(): Promise<ReceivedFrame> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Frames up to and including the end frame of call `requestId` (others stay queued). */
+  async call(event: string, payload: unknown, requestId: number): Promise<ReceivedFrame[]> {
+    this.send(event, payload, requestId);
+    const frames: ReceivedFrame[] = [];
+    const others: ReceivedFrame[] = [];
+    while (true) {
+      const frame = await this.next();
+      if (frame.requestId !== requestId) {
+        others.push(frame);
+        continue;
+      }
+      frames.push(frame);
+      if (frame.end) break;
+    }
+    this.#queue.unshift(...others);
+    return frames;
+  }
+
+  /** Closes and waits for the close handshake to finish. */
+  async close(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close();
+    await this.closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
