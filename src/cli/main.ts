@@ -1,6 +1,11 @@
 /**
- * The `ssocket` command: parse flags into a config, start the server, stop
- * cleanly on SIGINT/SIGTERM.
+ * The `ssocket` command: parse the arguments, resolve the configuration from
+ * its layers, then print help or the version, generate a plug, or serve until
+ * SIGINT/SIGTERM.
+ *
+ * Exit status: 0 on success and after a clean shutdown, 1 when start-up
+ * (e.g. `INIT`) or `--generate` fails, 2 for a usage or configuration error,
+ * reported before anything starts.
  *
  * @example
  * ```sh
@@ -9,46 +14,95 @@
  * @module
  */
 
-import { type Config, withDefaults } from "../../config.ts";
+import type { Config } from "../../config.ts";
+import { Logger } from "../log.ts";
 import { CloseCode } from "../protocol/errors.ts";
 import { serve } from "../server/serve.ts";
+import type { Server } from "../server/server.ts";
+import { VERSION } from "../version.ts";
+import { parseArgs } from "./flags.ts";
+import { generatePlug } from "./generate.ts";
+import { renderHelp } from "./help.ts";
+import { loadConfig } from "./load_config.ts";
 
-/** Applies `--a.b value` / `--a.b=value` flags onto the defaults (minimal parser). */
-export function parseFlags(args: string[]): Config {
-  const config = withDefaults() as unknown as Record<string, unknown>;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) throw new Error(`Unexpected argument "${arg}"`);
-    const eq = arg.indexOf("=");
-    const key = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const raw = eq === -1 ? args[++i] : arg.slice(eq + 1);
-    const path = key.split(".");
-    let target = config;
-    for (const part of path.slice(0, -1)) target = target[part] as Record<string, unknown>;
-    const last = path[path.length - 1];
-    const current = target[last];
-    target[last] = typeof current === "number"
-      ? Number(raw)
-      : typeof current === "boolean"
-      ? raw === "true"
-      : raw;
+/** Exit status of a clean run. */
+export const EXIT_OK = 0;
+/** Exit status when start-up or a command fails. */
+export const EXIT_FAILURE = 1;
+/** Exit status for a usage or configuration error. */
+export const EXIT_USAGE = 2;
+
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/**
+ * Runs the command and resolves with its exit status (after the server has
+ * stopped, when serving).
+ *
+ * @param args the arguments after the command name
+ * @returns the exit status
+ *
+ * @example
+ * ```ts ignore
+ * Deno.exit(await main(["--version"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let command;
+  let config: Config;
+  try {
+    command = parseArgs(args);
+    if (command.kind === "help") {
+      console.log(renderHelp(command.topics).trimEnd());
+      return EXIT_OK;
+    }
+    if (command.kind === "version") {
+      console.log(`ssocket ${VERSION}`);
+      return EXIT_OK;
+    }
+    ({ config } = await loadConfig({
+      cwd: Deno.cwd(),
+      env: Deno.env.toObject(),
+      flags: command.overrides,
+    }));
+  } catch (err) {
+    console.error(`ssocket: ${err instanceof Error ? err.message : err}`);
+    console.error(`Run "ssocket -h" to list every option`);
+    return EXIT_USAGE;
   }
-  return config as unknown as Config;
+  if (command.kind === "generate") {
+    try {
+      const file = await generatePlug(command.name, config.plugsFolder);
+      console.log(`Created ${file}; it answers event "${command.name}"`);
+      return EXIT_OK;
+    } catch (err) {
+      console.error(`ssocket: ${err instanceof Error ? err.message : err}`);
+      return EXIT_FAILURE;
+    }
+  }
+  return await run(config);
 }
 
-/** Runs the command; resolves when the server has stopped. */
-export async function main(args: string[]): Promise<number> {
-  const config = parseFlags(args);
-  const server = await serve({ config });
-  const { promise: stopped, resolve } = Promise.withResolvers<void>();
-  const stop = () => {
-    server.log.info(`Shutting down (closing connections with ${CloseCode.GOING_AWAY})`);
-    server.close().then(resolve);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await stopped;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
-  return 0;
+/** Serves until SIGINT or SIGTERM, then closes connections with 1001. */
+async function run(config: Config): Promise<number> {
+  const log = new Logger(config);
+  const { promise: stopRequested, resolve: requestStop } = Promise.withResolvers<string>();
+  const handlers = SIGNALS.map((signal) => [signal, () => requestStop(signal)] as const);
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  try {
+    let server: Server;
+    try {
+      server = await serve({ config, log });
+    } catch (err) {
+      // Shown even when console logging is off: the process is about to exit.
+      new Logger({ ...config, printLogToConsole: true }).error("Start-up failed:", err);
+      return EXIT_FAILURE;
+    }
+    const signal = await stopRequested;
+    log.info(`Received ${signal}; closing connections with ${CloseCode.GOING_AWAY}`);
+    await server.close();
+    log.info("Stopped");
+    return EXIT_OK;
+  } finally {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+  }
 }
