@@ -1,0 +1,366 @@
+/**
+ * The ssocket client: one WebSocket, kept open across drops, with correlated
+ * calls, fire-and-forget sends, listeners and SYNC state. Runs unchanged in
+ * browsers and Deno: it uses only `WebSocket`, timers and the pure protocol
+ * modules.
+ *
+ * @example
+ * ```ts ignore
+ * import { SsocketClient } from "./client.ts";
+ * const client = new SsocketClient("ws://localhost:8080/");
+ * await client.ready();
+ * console.log(await client.call("echo", { hi: 1 }).first()); // { hi: 1 }
+ * await client.close();
+ * ```
+ * @module
+ */
+
+import { EventType } from "../protocol/event_type.ts";
+import { encodeJsonFrame } from "../protocol/frame.ts";
+import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
+import { Call, type CallOptions, type CallOwner } from "./call.ts";
+import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
+import { type FrameInfo, handleFrame } from "./incoming.ts";
+import { Listeners } from "./listeners.ts";
+import { requestStreamKey, SyncState } from "./sync_state.ts";
+import type { EventMap, EventName, PayloadOf, ReplyOf, UnknownEvents } from "./types.ts";
+
+/** Where the connection is: it starts "connecting" and ends "closed". */
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** What each connection event passes to its listeners. */
+export interface ConnectionEvents {
+  /** The socket opened; `reconnected` is false the first time. */
+  open: { reconnected: boolean };
+  /** The socket closed, with the WebSocket close code and reason. */
+  close: { code: number; reason: string; willReconnect: boolean };
+  /** A retry is scheduled after `delay` ms; `attempt` counts from 1. */
+  reconnecting: { attempt: number; delay: number };
+  /** An error outside any call: an ERROR frame for a `send`, a bad frame, a failed SYNC. */
+  error: SsocketError;
+}
+
+/** Options of {@linkcode SsocketClient}. */
+export interface ClientOptions {
+  /** Reconnect settings, or `false` to stay closed after a drop. Default on. */
+  reconnect?: ReconnectOptions | boolean;
+  /** Default call timeout in ms between replies (see `CallOptions`); 0 for none. Default 30 000. */
+  timeout?: number;
+  /** Fire-and-forget sends kept while offline and sent on reconnect. Default 0: dropped. */
+  offlineBuffer?: number;
+  /** Times a call is re-sent after its SYNC deltas fail their check. Default 3. */
+  maxResyncs?: number;
+  /** WebSocket subprotocols. */
+  protocols?: string | string[];
+}
+
+/** A listener for server events: the payload (or current SYNC state) and frame details. */
+export type EventListener<T> = (payload: T, frame: FrameInfo) => void;
+
+const DEFAULT_TIMEOUT = 30_000;
+const DEFAULT_MAX_RESYNCS = 3;
+const MAX_REQUEST_ID = 0xffff_ffff;
+const WS_OPEN = 1;
+const WS_CLOSED = 3;
+
+/**
+ * A connection to an ssocket server. It connects as soon as it is built and
+ * reconnects after drops (unless told not to); listeners stay registered
+ * across reconnects.
+ *
+ * @typeParam Events an {@linkcode EventMap} typing payloads and replies per event
+ */
+export class SsocketClient<Events extends EventMap = UnknownEvents> implements CallOwner {
+  /** The WebSocket URL. */
+  readonly url: string;
+  readonly #protocols?: string | string[];
+  readonly #reconnect: Required<ReconnectOptions> | undefined;
+  readonly #timeout: number;
+  readonly #bufferLimit: number;
+  readonly #maxResyncs: number;
+  readonly #calls = new Map<number, Call<unknown>>();
+  readonly #sync = new SyncState();
+  readonly #buffer: Uint8Array[] = [];
+  readonly #events = new Listeners<[unknown, FrameInfo]>();
+  readonly #connection = new Listeners<[unknown]>();
+  #openWaiters: PromiseWithResolvers<void>[] = [];
+  #ws?: WebSocket;
+  #state: ConnectionState = "connecting";
+  #attempt = 0;
+  #everOpened = false;
+  #retryTimer?: ReturnType<typeof setTimeout>;
+  #lastId = 0;
+  #socketClosed?: PromiseWithResolvers<void>;
+  /** Why the client is closed: what calls and `ready()` reject with from then on. */
+  #finalError?: ConnectionError;
+
+  /**
+   * @param url `ws:`/`wss:` URL of the server; `http(s):` and, in a page,
+   *   relative URLs such as `"/"` are turned into the matching WebSocket URL
+   * @param options reconnect, timeout and buffer settings
+   * @throws {SyntaxError} if `url` is not a valid URL
+   */
+  constructor(url: string | URL, options: ClientOptions = {}) {
+    this.url = webSocketUrl(url);
+    this.#protocols = options.protocols;
+    const reconnect = options.reconnect ?? true;
+    this.#reconnect = reconnect === false
+      ? undefined
+      : { ...DEFAULT_RECONNECT, ...(reconnect === true ? {} : reconnect) };
+    this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.#bufferLimit = options.offlineBuffer ?? 0;
+    this.#maxResyncs = options.maxResyncs ?? DEFAULT_MAX_RESYNCS;
+    this.#open();
+  }
+
+  /** The connection's current state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /**
+   * Resolves when the connection is open: at once if it is, else at the
+   * next open (retries included). Rejects if the client closes first.
+   */
+  ready(): Promise<void> {
+    if (this.#state === "open") return Promise.resolve();
+    if (this.#state === "closed") return Promise.reject(this.#finalError);
+    const waiter = Promise.withResolvers<void>();
+    this.#openWaiters.push(waiter);
+    return waiter.promise;
+  }
+
+  /**
+   * Calls `event` with `payload` and returns its replies as they arrive.
+   * Made while not open, the call waits for the connection (its timeout
+   * running). Many calls may be in flight; each has its own request id.
+   *
+   * @returns a {@linkcode Call}: `for await` it, or use `first()` / `all()`
+   * @throws {ProtocolError} `ENCODE_ERROR` if the event name or payload cannot be framed
+   */
+  call<E extends EventName<Events>>(
+    event: E,
+    payload?: PayloadOf<Events, E>,
+    options: CallOptions = {},
+  ): Call<ReplyOf<Events, E>> {
+    encodeJsonFrame(EventType.MESSAGE, event, payload, 0); // fail fast on bad input
+    const id = this.#nextId();
+    const timeout = options.timeout ?? this.#timeout;
+    const call = new Call<ReplyOf<Events, E>>(this, event, payload, id, timeout, options.signal);
+    if (this.#state === "closed") {
+      call.fail(this.#finalError);
+      return call;
+    }
+    this.#calls.set(id, call as Call<unknown>);
+    this.#sendCall(call as Call<unknown>);
+    return call;
+  }
+
+  /**
+   * Sends `payload` to `event` without waiting for replies. Replies and
+   * errors, if the plug sends any, reach `on()` and `onConnection("error")`.
+   *
+   * @returns true if sent (or buffered while offline), false if dropped
+   * @throws {ProtocolError} `ENCODE_ERROR` if the event name or payload cannot be framed
+   */
+  send<E extends EventName<Events>>(event: E, payload?: PayloadOf<Events, E>): boolean {
+    const frame = encodeJsonFrame(EventType.MESSAGE, event, payload);
+    if (this.#state === "open" && this.#write(frame)) return true;
+    if (this.#state === "closed" || this.#buffer.length >= this.#bufferLimit) return false;
+    this.#buffer.push(frame);
+    return true;
+  }
+
+  /**
+   * Listens to frames named `event` that are not replies to a call:
+   * BROADCASTs, pushes from the server, and SYNC streams (the listener gets
+   * the whole current object after every update).
+   *
+   * @returns a function that removes the listener
+   */
+  on<E extends EventName<Events>>(
+    event: E,
+    listener: EventListener<ReplyOf<Events, E>>,
+  ): () => void {
+    return this.#events.add(event, listener as EventListener<unknown>);
+  }
+
+  /** Removes a listener added with {@linkcode on}. */
+  off<E extends EventName<Events>>(event: E, listener: EventListener<ReplyOf<Events, E>>): void {
+    this.#events.remove(event, listener as EventListener<unknown>);
+  }
+
+  /**
+   * Listens to the connection itself: "open", "close", "reconnecting", "error".
+   *
+   * @returns a function that removes the listener
+   */
+  onConnection<K extends keyof ConnectionEvents>(
+    kind: K,
+    listener: (event: ConnectionEvents[K]) => void,
+  ): () => void {
+    return this.#connection.add(kind, listener as (event: unknown) => void);
+  }
+
+  /**
+   * Closes for good: stops reconnecting, rejects calls in flight with
+   * `CLIENT_CLOSED`, and resolves once the socket has closed.
+   */
+  close(code = 1000, reason = ""): Promise<void> {
+    if (this.#state !== "closed") {
+      clearTimeout(this.#retryTimer);
+      this.#shutDown(new ConnectionError(ClientErrorCode.CLIENT_CLOSED, "The client is closed"));
+    }
+    const ws = this.#ws;
+    if (!ws || ws.readyState === WS_CLOSED) return Promise.resolve();
+    this.#socketClosed ??= Promise.withResolvers();
+    ws.close(code, reason);
+    return this.#socketClosed.promise;
+  }
+
+  /** Closes (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal Stops routing replies to a settled call. */
+  detach(call: Call<unknown>): void {
+    if (this.#calls.get(call.requestId) !== call) return;
+    this.#calls.delete(call.requestId);
+    this.#sync.forget(requestStreamKey(call.requestId));
+  }
+
+  #open(): void {
+    const ws = new WebSocket(this.url, this.#protocols);
+    ws.binaryType = "arraybuffer";
+    this.#ws = ws;
+    ws.onopen = () => this.#opened();
+    ws.onmessage = (event) => {
+      handleFrame(event.data, {
+        calls: this.#calls,
+        sync: this.#sync,
+        emit: (name, payload, info) => this.#events.emit(name, payload, info),
+        error: (err) => this.#connection.emit("error", err),
+        resync: (call, err) => this.#resync(call, err),
+      });
+    };
+    ws.onclose = (event) => this.#dropped(ws, event.code, event.reason);
+    // Every error is followed by a close event, where it is handled.
+    ws.onerror = () => {};
+  }
+
+  #opened(): void {
+    if (this.#state === "closed") return;
+    this.#state = "open";
+    this.#attempt = 0;
+    const reconnected = this.#everOpened;
+    this.#everOpened = true;
+    // Calls made while offline go first, in the order they were made.
+    for (const call of this.#calls.values()) if (!call.sent) this.#sendCall(call);
+    for (const frame of this.#buffer.splice(0)) this.#write(frame);
+    for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
+    this.#connection.emit("open", { reconnected });
+  }
+
+  #dropped(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.#ws) return;
+    this.#ws = undefined;
+    // The server forgets its SYNC states with the connection; so do we.
+    this.#sync.clear();
+    const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
+    for (const call of [...this.#calls.values()]) {
+      if (!call.sent) continue;
+      call.fail(
+        new ConnectionError(
+          ClientErrorCode.CONNECTION_LOST,
+          `${lost} while the call to "${call.event}" was in flight`,
+        ),
+      );
+    }
+    if (this.#state === "closed") {
+      this.#socketClosed?.resolve();
+      this.#connection.emit("close", { code, reason, willReconnect: false });
+      return;
+    }
+    const retry = this.#reconnect;
+    const willReconnect = retry !== undefined && this.#attempt < retry.maxAttempts;
+    if (!willReconnect) {
+      this.#shutDown(
+        new ConnectionError(ClientErrorCode.NOT_CONNECTED, `${lost}; not reconnecting`),
+      );
+    }
+    this.#connection.emit("close", { code, reason, willReconnect });
+    if (!willReconnect) return;
+    const delay = backoffDelay(this.#attempt, retry);
+    this.#attempt++;
+    this.#state = "reconnecting";
+    this.#connection.emit("reconnecting", { attempt: this.#attempt, delay });
+    this.#retryTimer = setTimeout(() => {
+      if (this.#state === "reconnecting") this.#open();
+    }, delay);
+  }
+
+  /** Closes for good: fails every call and waiter with `error`, drops the offline buffer. */
+  #shutDown(error: ConnectionError): void {
+    this.#state = "closed";
+    this.#finalError = error;
+    for (const call of [...this.#calls.values()]) call.fail(error);
+    for (const waiter of this.#openWaiters.splice(0)) waiter.reject(error);
+    this.#buffer.length = 0;
+  }
+
+  /** Sends the call again under a new request id, so the server starts a fresh SYNC stream. */
+  #resync(call: Call<unknown>, cause: unknown): void {
+    if (call.resyncs >= this.#maxResyncs) {
+      call.fail(
+        new SsocketError(
+          ClientErrorCode.SYNC_FAILED,
+          `SYNC state of the call to "${call.event}" failed its check ${call.resyncs + 1} times`,
+          { cause },
+        ),
+      );
+      return;
+    }
+    this.detach(call);
+    call.resyncs++;
+    call.requestId = this.#nextId();
+    this.#calls.set(call.requestId, call);
+    this.#sendCall(call);
+  }
+
+  #sendCall(call: Call<unknown>): void {
+    call.sent = false;
+    if (this.#state !== "open") return;
+    const frame = encodeJsonFrame(EventType.MESSAGE, call.event, call.payload, call.requestId);
+    call.sent = this.#write(frame);
+  }
+
+  #write(frame: Uint8Array): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WS_OPEN) return false;
+    ws.send(frame);
+    return true;
+  }
+
+  /** The next u32 request id not in use, wrapping around. */
+  #nextId(): number {
+    do {
+      this.#lastId = this.#lastId >= MAX_REQUEST_ID ? 1 : this.#lastId + 1;
+    } while (this.#calls.has(this.#lastId));
+    return this.#lastId;
+  }
+}
+
+/** Turns `http(s):` and relative URLs into the matching `ws(s):` URL. */
+function webSocketUrl(url: string | URL): string {
+  let base: string | undefined;
+  try {
+    base = globalThis.location?.href;
+  } catch {
+    // Deno without --location throws on access; only absolute URLs work there.
+  }
+  const resolved = new URL(url, base);
+  if (resolved.protocol === "http:") resolved.protocol = "ws:";
+  if (resolved.protocol === "https:") resolved.protocol = "wss:";
+  return resolved.href;
+}
