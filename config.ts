@@ -4,6 +4,17 @@
  * can be set by a CLI flag (`--payloadLimit 10 --INSECURE.port 6969`), an
  * `SSOCKET_*` environment variable or an `ssocket.config.ts` file.
  *
+ * Layers, lowest to highest: `defaultConfig` below, then `ssocket.config.ts`
+ * (default export) or `ssocket.config.json` in the working folder, then
+ * environment variables, then flags. An option's variable is its path in
+ * upper snake case: `payloadLimit` → `SSOCKET_PAYLOAD_LIMIT`, `INSECURE.port`
+ * → `SSOCKET_INSECURE_PORT`, `memoryMetrics.isOn` → `SSOCKET_MEMORY_METRICS_IS_ON`.
+ *
+ * After editing a doc comment or adding an option, run `deno task docs:config`
+ * to regenerate `src/cli/config_docs.json` (a test fails until you do). Every
+ * option needs a doc comment, and its type must be number, boolean, string or
+ * a union of string literals; groups are one level deep.
+ *
  * @example
  * ```ts
  * import { defaultConfig, type Config } from "./config.ts";
@@ -115,11 +126,12 @@ export type PartialConfig = {
  * ```
  */
 export function withDefaults(overrides: PartialConfig = {}): Config {
-  return {
-    ...defaultConfig,
-    ...overrides,
-    INSECURE: { ...defaultConfig.INSECURE, ...overrides.INSECURE },
-    TLS: { ...defaultConfig.TLS, ...overrides.TLS },
-    memoryMetrics: { ...defaultConfig.memoryMetrics, ...overrides.memoryMetrics },
-  } as Config;
+  const config: Record<string, unknown> = { ...defaultConfig, ...overrides };
+  // Every group (INSECURE, TLS, memoryMetrics, any added later) merges key by key.
+  for (const [key, value] of Object.entries(defaultConfig)) {
+    if (typeof value === "object" && value !== null) {
+      config[key] = { ...value, ...(overrides as Record<string, object | undefined>)[key] };
+    }
+  }
+  return config as unknown as Config;
 }

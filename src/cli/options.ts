@@ -86,7 +86,7 @@ export function envName(path: string): string {
  * @param docs the generated documentation (the checked-in file by default)
  * @param defaults the default configuration
  * @returns every leaf option, in `config.ts` order
- * @throws {TypeError} when the docs and the defaults disagree
+ * @throws {TypeError} when an option has no doc, or the docs and the defaults disagree
  *
  * @example
  * ```ts
@@ -101,6 +101,9 @@ export function buildOptions(
   const options: OptionSpec[] = [];
   for (const [path, doc] of Object.entries(docs)) {
     if (doc.type === "group") continue;
+    if (doc.doc.trim() === "") {
+      throw new TypeError(`Option "${path}" has no doc comment in config.ts`);
+    }
     const parts = path.split(".");
     const defaultValue = valueAt(defaults, parts);
     const expected = doc.type === "enum" ? "string" : doc.type;
