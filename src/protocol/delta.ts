@@ -84,8 +84,12 @@ const LOCAL_SPAN = 16;
 const PROBE_RADIUS = 16;
 /** A match must save more than this many bytes over a literal. */
 const MIN_GAIN = 1;
-/** Matches shorter than this are compared with a match one byte later. */
+/** Matches shorter than this are compared with matches up to LAZY_STEPS bytes later. */
 const LAZY_LIMIT = 32;
+/** How far ahead a short match looks for a better one (the base index stride). */
+const LAZY_STEPS = 8;
+/** Before the indexes exist, a local match must be this long to be taken without a global search. */
+const LOCAL_ACCEPT = 32;
 /** Base copies this long become the anchor alignment that later probes return to. */
 const ANCHOR_LENGTH = 32;
 /** Bytes of base either side of the changed middle that the index covers. */
@@ -397,7 +401,7 @@ class MiddleEncoder {
         let found = false;
         for (; t <= localEnd; t++) {
           this.searchLocal(t);
-          if (this.gain > MIN_GAIN) {
+          if (this.length >= LOCAL_ACCEPT) {
             t = this.emitLazy(t, false);
             found = true;
             break;
@@ -421,30 +425,38 @@ class MiddleEncoder {
     this.ops.literal(this.target, this.literalStart, this.targetEnd);
   }
 
-  /** Takes the match found at `t`, or a better one at `t + 1`; returns where scanning resumes. */
+  /**
+   * Takes the match found at `t`, unless it is short and a match found up to
+   * {@linkcode LAZY_STEPS} bytes later saves more even after the literal
+   * bytes it leaves behind; returns where scanning resumes.
+   */
   private emitLazy(t: number, global: boolean): number {
-    while (this.length < LAZY_LIMIT && t + 1 <= this.lastHash) {
-      const kind = this.kind;
-      const position = this.position;
-      const length = this.length;
-      const gain = this.gain;
+    let kind = this.kind;
+    let position = this.position;
+    let length = this.length;
+    let gain = this.gain;
+    let at = t;
+    const last = Math.min(this.lastHash, t + LAZY_STEPS);
+    for (let u = t + 1; u <= last && length < LAZY_LIMIT; u++) {
       if (global) {
-        this.insert(t);
-        this.searchGlobal(t + 1);
+        this.insert(u - 1);
+        this.searchGlobal(u);
       } else {
-        this.searchLocal(t + 1);
+        this.searchLocal(u);
       }
-      if (this.gain > gain + 1) {
-        t++;
-        continue;
+      if (this.gain > gain + (u - at)) {
+        kind = this.kind;
+        position = this.position;
+        length = this.length;
+        gain = this.gain;
+        at = u;
       }
-      this.kind = kind;
-      this.position = position;
-      this.length = length;
-      this.gain = gain;
-      break;
     }
-    return this.emit(t);
+    this.kind = kind;
+    this.position = position;
+    this.length = length;
+    this.gain = gain;
+    return this.emit(at);
   }
 
   /** Writes the pending literal and the current match at `t`; returns the match end. */
@@ -541,7 +553,8 @@ class MiddleEncoder {
       }
     }
     const p = this.outputHead[Math.imul(word, HASH_MULTIPLIER) >>> this.outputShift] - 1;
-    if (p < 0 || read32(target, p) !== word) return;
+    // The slot may hold a position scanned ahead by the lazy search: only earlier ones are output.
+    if (p < 0 || p >= t || read32(target, p) !== word) return;
     let length = HASH_BYTES;
     while (length < maxLength && target[p + length] === target[t + length]) length++;
     const gain = length - lengthSize(length) - varintSize(t - p - 1);
