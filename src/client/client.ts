@@ -62,6 +62,7 @@ const DEFAULT_MAX_RESYNCS = 3;
 const MAX_REQUEST_ID = 0xffff_ffff;
 const WS_OPEN = 1;
 const WS_CLOSED = 3;
+const ABNORMAL_CLOSURE = 1006;
 
 /**
  * A connection to an ssocket server. It connects as soon as it is built and
@@ -244,7 +245,9 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
         resync: (call, err) => this.#resync(call, err),
       });
     };
-    ws.onclose = (event) => this.#dropped(ws, event.code, event.reason);
+    // Deno reports code 0 when the TCP connection ends without a close
+    // frame; browsers report 1006 (abnormal closure), which is what it means.
+    ws.onclose = (event) => this.#dropped(ws, event.code || ABNORMAL_CLOSURE, event.reason);
     // Every error is followed by a close event, where it is handled.
     ws.onerror = () => {};
   }
