@@ -341,7 +341,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #write(frame: Uint8Array): boolean {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WS_OPEN) return false;
-    ws.send(frame);
+    // Frames are built with `new Uint8Array(n)`, never over a SharedArrayBuffer.
+    ws.send(frame as Uint8Array<ArrayBuffer>);
     return true;
   }
 

@@ -1,7 +1,7 @@
 /**
- * Plain HTTP requests (anything that is not a WebSocket upgrade): static
- * files from `staticFolder`, extra routes such as the client library, and
- * otherwise a small JSON status instead of an error.
+ * Plain HTTP requests (anything that is not a WebSocket upgrade): the browser
+ * client at `/ssocket.js` (with its source map), extra routes, static files
+ * from `staticFolder`, and otherwise a small JSON status instead of an error.
  *
  * @example
  * ```ts ignore
@@ -30,6 +30,44 @@ const CONTENT_TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
+/** Where the browser client is served. */
+export const CLIENT_PATH = "/ssocket.js";
+/** Where its source map is served (the bundle's `sourceMappingURL` points here). */
+export const CLIENT_MAP_PATH = "/ssocket.js.map";
+
+// The bundle is committed (see src/client/build.ts), so serving it needs
+// neither a build at start-up nor --allow-run. fetch() rather than a file
+// read, so it also works when ssocket itself is imported from a remote URL.
+const CLIENT_DIST = new URL("../client/dist/", import.meta.url);
+
+function asset(file: string, type: string): HttpRoute {
+  return async () => {
+    let body: ArrayBuffer;
+    try {
+      // A missing file: URL throws; a missing https: URL answers 404.
+      const response = await fetch(new URL(file, CLIENT_DIST));
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`HTTP ${response.status}`);
+      }
+      body = await response.arrayBuffer();
+    } catch {
+      return new Response(`${file} is missing; run \`deno task build:client\``, { status: 500 });
+    }
+    // no-cache: browsers revalidate, so a restarted server's new client is picked up.
+    return new Response(body, { headers: { "content-type": type, "cache-control": "no-cache" } });
+  };
+}
+
+/**
+ * Routes every server has, below the `routes` given to `serve()` (which can
+ * replace them) and above the static folder: the client bundle and its map.
+ */
+export const DEFAULT_ROUTES: ReadonlyMap<string, HttpRoute> = new Map([
+  [CLIENT_PATH, asset("ssocket.js", CONTENT_TYPES[".js"])],
+  [CLIENT_MAP_PATH, asset("ssocket.js.map", CONTENT_TYPES[".map"])],
+]);
+
 /** Answers a non-WebSocket request. */
 export async function handleHttp(
   server: Server,
@@ -37,7 +75,10 @@ export async function handleHttp(
   request: Request,
 ): Promise<Response> {
   const { pathname } = new URL(request.url);
-  const route = routes.get(pathname);
+  const route = routes.get(pathname) ??
+    (request.method === "GET" || request.method === "HEAD"
+      ? DEFAULT_ROUTES.get(pathname)
+      : undefined);
   if (route) return await route(request);
   if (request.method === "GET" || request.method === "HEAD") {
     const file = await staticFile(server.config.staticFolder, pathname);
