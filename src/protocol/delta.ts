@@ -8,7 +8,7 @@
  * with a {@linkcode ProtocolError} instead of producing a corrupt state.
  *
  * ```
- * u8 version (0xd1) | varint base length | varint target length | u32 LE checksum | op*
+ * u8 version (0xd1) | varint base length | zigzag varint length change | u32 LE checksum | op*
  * ```
  *
  * Each op starts with a tag byte: the top two bits pick the op, the low six
@@ -406,9 +406,11 @@ class MiddleEncoder {
             found = true;
             break;
           }
+          // A short match may be a misalignment: let the global search weigh it.
+          if (this.gain > MIN_GAIN) break;
         }
         if (found) continue;
-        if (localEnd >= this.lastHash) break;
+        if (t > this.lastHash) break;
         t = this.literalStart;
       }
       if (!this.indexed) this.buildIndex();
@@ -436,7 +438,9 @@ class MiddleEncoder {
     let length = this.length;
     let gain = this.gain;
     let at = t;
-    const last = Math.min(this.lastHash, t + LAZY_STEPS);
+    // Without a base index, self-copies only: one step is enough and keeps a first SYNC fast.
+    const steps = this.baseChain.length > 0 || !global ? LAZY_STEPS : 1;
+    const last = Math.min(this.lastHash, t + steps);
     for (let u = t + 1; u <= last && length < LAZY_LIMIT; u++) {
       if (global) {
         this.insert(u - 1);
@@ -632,7 +636,7 @@ export function createDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
   const out = new ByteWriter(2 * VARINT_MAX_BYTES + CHECKSUM_SIZE + 1 + (targetLength >> 4));
   out.byte(DELTA_VERSION);
   out.varint(baseLength);
-  out.varint(targetLength);
+  out.varint(zigzag(targetLength - baseLength));
   const checksum = deltaChecksum(target);
   out.byte(checksum & BYTE_MASK);
   out.byte((checksum >>> 8) & BYTE_MASK);
@@ -686,7 +690,8 @@ export function readDeltaHeader(delta: Uint8Array): DeltaHeader {
   }
   const reader = { at: 1 };
   const baseLength = readVarint(delta, reader, "base length");
-  const targetLength = readVarint(delta, reader, "target length");
+  const targetLength = baseLength + unzigzag(readVarint(delta, reader, "target length change"));
+  if (targetLength < 0) throw malformed(`Delta declares a negative target length ${targetLength}`);
   if (reader.at + CHECKSUM_SIZE > delta.length) throw malformed("Delta ends inside the checksum");
   const at = reader.at;
   const checksum =

@@ -77,7 +77,7 @@ function header(baseLength: number, target: Uint8Array | number, checksum?: numb
   return [
     DELTA_VERSION,
     ...varint(baseLength),
-    ...varint(length),
+    ...varint(zigzag(length - baseLength)),
     sum & 0xff,
     (sum >>> 8) & 0xff,
     (sum >>> 16) & 0xff,
@@ -109,14 +109,14 @@ Deno.test("createDelta() round-trips empty base and empty target", () => {
 
 Deno.test("createDelta() writes the header: version, base length, target length, checksum", () => {
   const base = new Uint8Array(300);
-  const target = bytes("x".repeat(200));
+  const target = bytes("x".repeat(280));
   const delta = createDelta(base, target);
   const head = readDeltaHeader(delta);
   assert.equal(head.baseLength, 300);
-  assert.equal(head.targetLength, 200);
+  assert.equal(head.targetLength, 280);
   assert.equal(head.checksum, deltaChecksum(target));
-  assert.equal(head.opsOffset, 1 + 2 + 2 + 4);
-  assert.equal(deltaTargetLength(delta), 200);
+  assert.equal(head.opsOffset, 1 + 2 + 1 + 4, "the length change -20 takes one byte");
+  assert.equal(deltaTargetLength(delta), 280);
 });
 
 Deno.test("createDelta() of identical states is one cursor copy", () => {
@@ -289,6 +289,7 @@ Deno.test("applyDelta() rejects ops that disagree with the header or the base", 
     ["literal past the delta end", [...header(10, target), ...tag(OP_LITERAL, 4), 0x30]],
     ["varint of 9 bytes", [...header(10, target), OP_COPY_BASE << 6, ...Array(9).fill(0xff)]],
     ["varint past 2^53", [DELTA_VERSION, ...Array(7).fill(0xff), 0x7f]],
+    ["negative target length", [DELTA_VERSION, ...varint(10), ...varint(zigzag(-11)), 0, 0, 0, 0]],
   ];
   for (const [label, delta] of cases) {
     assertProtocolError(
