@@ -1,0 +1,198 @@
+/**
+ * End to end in a real browser: ssocket serves the example plugs and the
+ * chat page; headless Chromium loads `/ssocket.js` from it and checks a
+ * call's replies, a BROADCAST from another client, a SYNC object after
+ * several updates, and a reconnect after the server restarts on the same
+ * port. It finishes with the chat UI and its screenshot.
+ *
+ * Set SSOCKET_UPDATE_SCREENSHOT=1 to write the screenshot to
+ * docs/screenshot-chat.png (otherwise it is only taken, so that ordinary
+ * test runs leave the working tree clean).
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { startServer, type TestServer } from "../_harness.ts";
+import { connect, type SsocketClient } from "../../src/client/mod.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SCREENSHOT = new URL("../../docs/screenshot-chat.png", import.meta.url);
+
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!hasChromium) {
+  console.warn(
+    `\n*** SKIPPING the browser test (tests/browser/chat_test.ts): no Chromium at ${CHROMIUM}.\n` +
+      "*** Install it with `sh .ci/install_chromium.sh` (apt-get install -y chromium).\n",
+  );
+}
+
+function start(port = 0): Promise<TestServer> {
+  return startServer({
+    config: {
+      plugsFolder: `${ROOT}plugs`,
+      staticFolder: `${ROOT}examples/chat`,
+      INSECURE: { port },
+      logLevel: "info",
+    },
+  });
+}
+
+/** Names in the member list of a `chat/members` SYNC state. */
+type Members = { members: { id: string; name: string }[] };
+
+Deno.test({
+  name: "the client in Chromium: calls, BROADCAST, SYNC, reconnect, and the chat page",
+  ignore: !hasChromium,
+  // Sanitizers stay on: browser.close() releases Playwright's child process and pipes.
+  async fn(t) {
+    let srv = await start();
+    const port = srv.server.addr!.port;
+    const base = `http://127.0.0.1:${port}/`;
+    const clients: SsocketClient[] = [];
+    const join = async (name: string) => {
+      const client = await connect(srv.url, { reconnect: false });
+      clients.push(client);
+      await client.call("chat/join", { name }).all();
+      return client;
+    };
+    let browser: Browser | undefined;
+    const pageErrors: string[] = [];
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+      });
+      const page: Page = await browser.newPage({ viewport: { width: 900, height: 460 } });
+      page.on("pageerror", (err) => pageErrors.push(err.message));
+      page.on("console", (msg) => {
+        // Chromium itself logs refused connections while the server restarts: expected.
+        if (msg.type() === "error" && !msg.text().startsWith("WebSocket connection to")) {
+          pageErrors.push(msg.text());
+        }
+      });
+      await page.goto(base);
+
+      await t.step("a call's replies, ERROR and NOT_FOUND", async () => {
+        const result = await page.evaluate(async () => {
+          // A variable, so that Deno does not try to resolve the page's URL itself.
+          const bundle = "/ssocket.js";
+          const { connect } = await import(bundle);
+          const client = await connect("/", { reconnect: { initialDelay: 100, maxDelay: 500 } });
+          Object.assign(globalThis, { t: client, heard: [], opens: [], members: null, updates: 0 });
+          const g = globalThis as unknown as Record<string, unknown[]>;
+          client.on("broadcast", (payload: unknown) => g.heard.push(payload));
+          client.onConnection("open", (event: unknown) => g.opens.push(event));
+          const failure = (err: { name: string; code: string }) => [err.name, err.code];
+          return {
+            stream: await client.call("stream", { count: 4 }).all(),
+            echo: await client.call("echo", { from: "page" }).first(),
+            error: await client.call("chat/join", {}).first().catch(failure),
+            missing: await client.call("no/such/plug").first().catch(failure),
+          };
+        });
+        assert.deepEqual(result, {
+          stream: [{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }],
+          echo: { from: "page" },
+          error: ["CallError", "NAME_REQUIRED"],
+          missing: ["NotFoundError", "NOT_FOUND"],
+        });
+      });
+
+      await t.step("a BROADCAST from a second client", async () => {
+        const other = await connect(srv.url, { reconnect: false });
+        clients.push(other);
+        assert.deepEqual(await other.call("broadcast", { hello: "from deno" }).all(), [
+          { sent: true },
+        ]);
+        await page.waitForFunction(() => (globalThis as { heard?: unknown[] }).heard?.length === 1);
+        assert.deepEqual(await page.evaluate(() => (globalThis as { heard?: unknown[] }).heard), [
+          { hello: "from deno" },
+        ]);
+      });
+
+      await t.step("a SYNC object after several updates", async () => {
+        await page.evaluate(async () => {
+          const g = globalThis as unknown as Record<string, unknown> & {
+            t: SsocketClient;
+          };
+          g.t.on("chat/members", (state: unknown) => {
+            g.members = state;
+            (g.updates as number)++;
+          });
+          await g.t.call("chat/join", { name: "page" }).all();
+        });
+        await join("ann");
+        const bob = await join("bob");
+        await join("cid");
+        await bob.close(); // leaving is an update too
+        const expected = ["page", "ann", "cid"];
+        await page.waitForFunction(
+          (names) =>
+            JSON.stringify(
+              (globalThis as unknown as { members?: Members }).members?.members.map((m) => m.name),
+            ) === JSON.stringify(names),
+          expected,
+        );
+        const updates = await page.evaluate(() => (globalThis as { updates?: number }).updates);
+        assert.ok(updates! >= 5, `expected 5 member list updates, got ${updates}`);
+      });
+
+      await t.step("a reconnect after the server restarts on the same port", async () => {
+        for (const client of clients.splice(0)) await client.close();
+        await srv.close();
+        srv = await start(port);
+        await page.waitForFunction(() =>
+          (globalThis as { opens?: { reconnected: boolean }[] }).opens?.some((o) => o.reconnected)
+        );
+        const echoed = await page.evaluate(() =>
+          (globalThis as unknown as { t: SsocketClient }).t.call("echo", "after restart").first()
+        );
+        assert.equal(echoed, "after restart");
+        await page.evaluate(() => (globalThis as unknown as { t: SsocketClient }).t.close());
+      });
+
+      await t.step("the chat page: members, messages, typing; screenshot", async () => {
+        await page.goto(base);
+        await page.waitForSelector('#status[data-state="open"]');
+        await page.fill("#name", "Alice");
+        await page.click("#join");
+        await page.waitForSelector("#send-form:not([hidden])");
+        const bob = await join("Bob");
+        await join("Carol");
+        await page.waitForFunction('document.querySelectorAll("#members li").length === 3');
+        await bob.call("chat/send", { text: "Hi Alice! Is the member list live?" }).all();
+        await page.fill("#text", "It is: a SYNC stream, rebuilt from deltas.");
+        await page.click("#send");
+        await page.waitForFunction('document.querySelectorAll("#messages .from").length === 2');
+        await bob.call("chat/send", { text: "Neat. And I can see when you type?" }).all();
+        await page.waitForFunction('document.querySelectorAll("#messages .from").length === 3');
+        bob.send("chat/typing", { typing: true });
+        await page.waitForFunction('document.querySelector("#typing").textContent !== ""');
+        assert.equal(await page.textContent("#typing"), "Bob is typing…");
+        assert.deepEqual(await page.locator("#members li").allTextContents(), [
+          "Alice",
+          "Bob",
+          "Carol",
+        ]);
+        assert.equal(await page.textContent("#members li.me"), "Alice");
+        const png = await page.screenshot();
+        assert.ok(png.length > 10_000);
+        if (Deno.env.get("SSOCKET_UPDATE_SCREENSHOT") === "1") {
+          await Deno.writeFile(SCREENSHOT, png);
+        }
+      });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      for (const client of clients) await client.close();
+      await browser?.close();
+      await srv.close();
+    }
+  },
+});
