@@ -258,11 +258,14 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#attempt = 0;
     const reconnected = this.#everOpened;
     this.#everOpened = true;
-    // Calls made while offline go first, in the order they were made.
+    // "open" listeners run before the backlog goes out, so that what they
+    // send (a re-join, a re-auth) reaches the server first. Then the calls
+    // and sends made while offline, each in the order they were made.
+    this.#connection.emit("open", { reconnected });
+    if (this.#state !== "open") return; // a listener closed the client
     for (const call of this.#calls.values()) if (!call.sent) this.#sendCall(call);
     for (const frame of this.#buffer.splice(0)) this.#write(frame);
     for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
-    this.#connection.emit("open", { reconnected });
   }
 
   #dropped(ws: WebSocket, code: number, reason: string): void {
