@@ -1,0 +1,260 @@
+/**
+ * The bench report: one Markdown section per scenario (medians over rounds,
+ * ratios to bare Deno) and the issue's targets, checked.
+ *
+ * @module
+ */
+
+import type { LoadResult } from "./load.ts";
+import { median, num, ratio, table } from "./report.ts";
+import { LABELS, type ServerKind } from "./servers.ts";
+import type { EditGrowthResult, HotReloadResult } from "../scenarios/reload.ts";
+
+interface Target {
+  name: string;
+  measured: string;
+  holds: boolean;
+}
+
+/** Median of one field over rounds. */
+function med(results: LoadResult[], pick: (r: LoadResult) => number): number {
+  return median(results.map(pick));
+}
+
+const rate = (r: LoadResult) => r.count / r.seconds;
+const cpuPerOp = (r: LoadResult) => r.serverCpu / r.count * 1e6;
+
+/** Collects sections as scenarios finish and renders the whole report. */
+export class Report {
+  readonly #sections: string[] = [];
+  readonly #targets: Target[] = [];
+  readonly #notes: string[] = [];
+
+  constructor(readonly rounds: number) {}
+
+  /** A line for the notes at the end. */
+  note(text: string): void {
+    this.#notes.push(text);
+  }
+
+  /** Echo or stream results: rate, latency, CPU per round trip, vs bare Deno. */
+  roundTrips(scenario: string, results: Map<ServerKind, LoadResult[]>): void {
+    const bare = results.get("deno");
+    const rows = [...results].map(([kind, rs]) => {
+      const failed = rs.reduce((n, r) => n + r.errors, 0);
+      const lost = rs.reduce((n, r) => n + r.lost, 0);
+      return [
+        LABELS[kind],
+        num(med(rs, rate)),
+        bare ? ratio(med(rs, rate), med(bare, rate)) : "–",
+        num(med(rs, (r) => r.p50), 2),
+        num(med(rs, (r) => r.p99), 2),
+        bare ? ratio(med(rs, (r) => r.p99), med(bare, (r) => r.p99)) : "–",
+        num(med(rs, cpuPerOp), 1),
+        bare ? ratio(med(rs, cpuPerOp), med(bare, cpuPerOp)) : "–",
+        `${num(med(rs, (r) => 100 * r.serverCpu / r.seconds))}%`,
+        `${num(med(rs, (r) => 100 * r.clientCpu / r.seconds))}%`,
+        `${failed} / ${lost}`,
+      ];
+    });
+    this.#sections.push(
+      `### ${scenario}\n\n` + table(
+        [
+          "server",
+          "per s",
+          "vs bare Deno",
+          "p50 ms",
+          "p99 ms",
+          "p99 vs bare",
+          "server CPU µs each",
+          "vs bare",
+          "server CPU",
+          "client CPU",
+          "failed / lost",
+        ],
+        rows,
+        "lrrrrrrrrrr",
+      ),
+    );
+    const ours = results.get("ssocket");
+    if (!ours || !scenario.startsWith("echo C=50")) return;
+    if (bare) {
+      const r = med(ours, rate) / med(bare, rate);
+      this.#target("echo C=50 W=10 throughput >= 0.85x bare Deno (goal 0.95x)", r, r >= 0.85);
+      const p = med(ours, (x) => x.p99) / med(bare, (x) => x.p99);
+      this.#target("echo C=50 W=10 p99 latency <= 1.3x bare Deno", p, p <= 1.3);
+    }
+    const sio = results.get("socketio");
+    if (sio) {
+      const r = med(ours, rate) / med(sio, rate);
+      this.#target(">= 1.5x Socket.IO acknowledged-echo throughput", r, r >= 1.5);
+      const c = med(ours, cpuPerOp) / med(sio, cpuPerOp);
+      this.#target("<= 0.6x Socket.IO server CPU per round trip", c, c <= 0.6);
+    }
+  }
+
+  /** Time until every receiver has one broadcast. */
+  broadcast(receivers: number, results: Map<ServerKind, LoadResult[]>): void {
+    const bare = results.get("deno-broadcast")!;
+    const rows = [...results].map(([kind, rs]) => [
+      LABELS[kind],
+      num(med(rs, (r) => r.p50), 2),
+      num(med(rs, (r) => r.p99), 2),
+      ratio(med(rs, (r) => r.p50), med(bare, (r) => r.p50)),
+      num(med(rs, (r) => r.serverCpu / r.count * 1000), 2),
+      String(rs.reduce((n, r) => n + r.lost + r.errors, 0)),
+    ]);
+    this.#sections.push(
+      `### BROADCAST of one message to ${receivers} clients\n\n` +
+        table(
+          [
+            "server",
+            `ms until all ${receivers} have it (p50)`,
+            "p99 ms",
+            "vs bare Deno",
+            "server CPU ms per broadcast",
+            "missing",
+          ],
+          rows,
+          "lrrrrr",
+        ),
+    );
+  }
+
+  /** Server RSS growth per idle connection. */
+  idle(results: Map<ServerKind, LoadResult[]>): void {
+    const perConnection = (r: LoadResult) => (r.rssAfter! - r.rssBefore!) / r.count;
+    const bare = results.get("deno")!;
+    const rows = [...results].map(([kind, rs]) => [
+      LABELS[kind],
+      num(med(rs, (r) => r.count)),
+      num(med(rs, (r) => r.rssBefore! / 1024), 1),
+      num(med(rs, (r) => (r.rssAfter! - r.rssBefore!) / 1024), 1),
+      num(med(rs, perConnection), 1),
+      ratio(med(rs, perConnection), med(bare, perConnection)),
+    ]);
+    this.#sections.push(
+      "### Idle memory per connection (server VmRSS growth)\n\n" +
+        table(
+          [
+            "server",
+            "connections",
+            "RSS before MiB",
+            "growth MiB",
+            "KiB per connection",
+            "vs bare Deno",
+          ],
+          rows,
+          "lrrrrr",
+        ),
+    );
+    const ours = results.get("ssocket");
+    if (ours) {
+      const r = med(ours, perConnection) / med(bare, perConnection);
+      this.#target("idle memory per connection <= 1.15x bare Deno", r, r <= 1.15);
+    }
+  }
+
+  /** Requests failed or lost while the echo plug was reloaded every 100 ms. */
+  hotReload(r: HotReloadResult): void {
+    this.#sections.push(
+      "### Hot reload of the echo plug every 100 ms under echo load (C=50 W=10)\n\n" +
+        table(
+          [
+            "edits",
+            "reloads",
+            "failed reloads",
+            "round trips/s before",
+            "during (median 100 ms bucket)",
+            "dip",
+            "worst 100 ms bucket /s",
+            "failed requests",
+            "lost requests",
+          ],
+          [[
+            String(r.edits),
+            String(r.reloads),
+            String(r.failedReloads),
+            num(r.before),
+            num(r.during),
+            `${num(100 * (1 - r.during / r.before), 1)}%`,
+            num(r.worst),
+            String(r.errors),
+            String(r.lost),
+          ]],
+          "rrrrrrrrr",
+        ),
+    );
+    this.#targets.push({
+      name: "zero failed or lost requests while a plug reloads every 100 ms",
+      measured: `${r.errors} failed, ${r.lost} lost over ${r.reloads} reloads`,
+      holds: r.errors === 0 && r.lost === 0 && r.reloads > 0,
+    });
+  }
+
+  /** RSS growth after many distinct versions of one plug. */
+  edits(r: EditGrowthResult): void {
+    const growth = r.rssAfterMiB - r.rssBeforeMiB;
+    this.#sections.push(
+      `### RSS after ${r.edits} distinct edits of one plug\n\n` +
+        table(
+          [
+            "edits",
+            "reloads seen",
+            "RSS before MiB",
+            "RSS after MiB",
+            "growth MiB",
+            "KiB per edit",
+            "seconds",
+          ],
+          [[
+            String(r.edits),
+            String(r.reloads),
+            num(r.rssBeforeMiB, 1),
+            num(r.rssAfterMiB, 1),
+            num(growth, 1),
+            num(growth * 1024 / r.edits, 1),
+            num(r.seconds, 1),
+          ]],
+          "rrrrrrr",
+        ),
+    );
+    this.#targets.push({
+      name: `RSS growth after ${r.edits} edits of one plug: reported (explained if > 50 MB)`,
+      measured: `${num(growth, 1)} MiB`,
+      holds: true,
+    });
+  }
+
+  /** The SYNC delta bench's own Markdown. */
+  delta(markdown: string): void {
+    this.#sections.push(`### SYNC delta codec (bench/delta_bench.ts)\n\n${markdown.trim()}`);
+  }
+
+  /** The whole report. */
+  render(machine: string, minutes: number): string {
+    const targets = this.#targets.length
+      ? "### Targets\n\n" + table(
+        ["target", "measured", "holds"],
+        this.#targets.map((t) => [t.name, t.measured, t.holds ? "yes" : "**no**"]),
+      )
+      : "";
+    return [
+      "## ssocket bench",
+      "",
+      machine,
+      `- Medians over ${this.rounds} round(s) per scenario, servers alternating; ` +
+      `whole run ${minutes.toFixed(1)} min`,
+      "- Load client: bench/load/client.ts, one Deno process over a minimal raw WebSocket client " +
+      "(bench/load/raw_ws.ts); Socket.IO: socket.io-client under node, one process",
+      "- CPU: the server process's utime + stime from /proc/PID/stat over the measured window",
+      "",
+      ...[targets, ...this.#sections].filter(Boolean).flatMap((s) => [s, ""]),
+      ...this.#notes.map((n) => `- ${n}`),
+    ].join("\n").trimEnd();
+  }
+
+  #target(name: string, value: number, holds: boolean): void {
+    this.#targets.push({ name, measured: `${value.toFixed(2)}x`, holds });
+  }
+}
