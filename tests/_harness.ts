@@ -28,8 +28,8 @@ export interface TestServer extends AsyncDisposable {
   plugsDir: string;
   /** Every log line written so far. */
   logs: string[];
-  /** Resolves when a log line matching `pattern` is written (or already was). */
-  waitForLog(pattern: RegExp): Promise<string>;
+  /** Resolves when a log line matching `pattern` is written (or already was); rejects after `timeoutMs`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Writes a plug file (path relative to the plugs folder). */
   writePlug(path: string, source: string): Promise<void>;
   close(): Promise<void>;
@@ -91,15 +91,33 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     dir,
     plugsDir,
     logs,
-    waitForLog(pattern) {
+    waitForLog(pattern, timeoutMs = WAIT_MS) {
       const seen = logs.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => waiters.push({ pattern, resolve }));
+      const { promise, resolve } = Promise.withResolvers<string>();
+      waiters.push({ pattern, resolve });
+      return withTimeout(
+        promise,
+        timeoutMs,
+        () => `No log line matched ${pattern}:\n${logs.join("\n")}`,
+      );
     },
     writePlug,
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** How long a test waits for an expected event before failing instead of hanging. */
+export const WAIT_MS = 10_000;
+
+/** Rejects with `message()` if `promise` has not settled within `ms`; clears its timer either way. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A decoded frame with its JSON payload parsed (null for SYNC/empty). */
@@ -150,11 +168,17 @@ export class TestSocket implements AsyncDisposable {
     this.ws.send(encodeJsonFrame(type, event, payload, requestId));
   }
 
-  /** The next frame received. */
-  next(): Promise<ReceivedFrame> {
+  /** The next frame received; rejects if none arrives within `timeoutMs`. */
+  next(timeoutMs = WAIT_MS): Promise<ReceivedFrame> {
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    const { promise, resolve } = Promise.withResolvers<ReceivedFrame>();
+    this.#waiting.push(resolve);
+    return withTimeout(promise, timeoutMs, () => {
+      const at = this.#waiting.indexOf(resolve);
+      if (at !== -1) this.#waiting.splice(at, 1);
+      return `No frame arrived within ${timeoutMs} ms`;
+    });
   }
 
   /** Frames up to and including the end frame of call `requestId` (others stay queued). */
