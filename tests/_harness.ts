@@ -17,6 +17,8 @@ import {
 } from "../src/protocol/frame.ts";
 import { type InitHook, serve } from "../src/server/serve.ts";
 import type { Server } from "../src/server/server.ts";
+import type { Hub } from "../src/server/hub.ts";
+import type { Client } from "../src/server/client.ts";
 
 /** A server under test with its temporary folder and captured log. */
 export interface TestServer extends AsyncDisposable {
@@ -43,6 +45,8 @@ export interface StartOptions {
   config?: PartialConfig;
   /** INIT hook. */
   init?: InitHook;
+  /** Connection registry and cluster adapter (in-memory by default). */
+  hub?: Hub<Client>;
 }
 
 /** Starts a real server on an ephemeral port. Close it (or `await using`). */
@@ -76,7 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   });
   let server: Server;
   try {
-    server = await serve({ config, log, init: options.init ?? false });
+    server = await serve({ config, log, init: options.init ?? false, hub: options.hub });
   } catch (err) {
     await Deno.remove(dir, { recursive: true });
     throw err;

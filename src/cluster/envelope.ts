@@ -1,0 +1,73 @@
+/**
+ * The bytes a cluster message travels as between processes: pure functions,
+ * no I/O. The origin node id lets a process ignore its own publications,
+ * which pub/sub brokers echo back to every subscriber.
+ *
+ * ```
+ * u8 kind (0 broadcast, 1 direct) | u8 node id length | node id | u8 connection id length |
+ * connection id (exclude for broadcast, target for direct; may be empty) | frame
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { decodeEnvelope, encodeEnvelope } from "./envelope.ts";
+ * const bytes = encodeEnvelope("node-1", { kind: "direct", to: "abc", frame: new Uint8Array([1]) });
+ * decodeEnvelope(bytes).message.to; // "abc"
+ * ```
+ * @module
+ */
+
+import type { ClusterMessage } from "./adapter.ts";
+import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+
+const KIND_BROADCAST = 0;
+const KIND_DIRECT = 1;
+const MAX_ID_BYTES = 255;
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** Encodes a cluster message with the id of the node that sends it. */
+export function encodeEnvelope(nodeId: string, message: ClusterMessage): Uint8Array {
+  const node = utf8.encode(nodeId);
+  const connection = utf8.encode((message.kind === "direct" ? message.to : message.exclude) ?? "");
+  if (node.length > MAX_ID_BYTES || connection.length > MAX_ID_BYTES) {
+    throw new RangeError(`Cluster ids are limited to ${MAX_ID_BYTES} bytes`);
+  }
+  const out = new Uint8Array(3 + node.length + connection.length + message.frame.length);
+  out[0] = message.kind === "direct" ? KIND_DIRECT : KIND_BROADCAST;
+  out[1] = node.length;
+  out.set(node, 2);
+  out[2 + node.length] = connection.length;
+  out.set(connection, 3 + node.length);
+  out.set(message.frame, 3 + node.length + connection.length);
+  return out;
+}
+
+/**
+ * Decodes an envelope. The frame is a view into `bytes`.
+ *
+ * @throws {ProtocolError} `FRAME_TOO_SHORT` or `INVALID_EVENT_TYPE` for bytes that are not an envelope
+ */
+export function decodeEnvelope(bytes: Uint8Array): { nodeId: string; message: ClusterMessage } {
+  if (bytes.length < 3) throw new ProtocolError(ErrorCode.FRAME_TOO_SHORT, "Envelope too short");
+  const kind = bytes[0];
+  if (kind !== KIND_BROADCAST && kind !== KIND_DIRECT) {
+    throw new ProtocolError(ErrorCode.INVALID_EVENT_TYPE, `Envelope kind ${kind} is unknown`);
+  }
+  const nodeEnd = 2 + bytes[1];
+  if (nodeEnd + 1 > bytes.length) {
+    throw new ProtocolError(ErrorCode.FRAME_TOO_SHORT, "Envelope node id runs past the end");
+  }
+  const connectionEnd = nodeEnd + 1 + bytes[nodeEnd];
+  if (connectionEnd > bytes.length) {
+    throw new ProtocolError(ErrorCode.FRAME_TOO_SHORT, "Envelope connection id runs past the end");
+  }
+  const nodeId = fromUtf8.decode(bytes.subarray(2, nodeEnd));
+  const connection = fromUtf8.decode(bytes.subarray(nodeEnd + 1, connectionEnd));
+  const frame = bytes.subarray(connectionEnd);
+  const message: ClusterMessage = kind === KIND_DIRECT
+    ? { kind: "direct", frame, to: connection }
+    : { kind: "broadcast", frame, exclude: connection || undefined };
+  return { nodeId, message };
+}
