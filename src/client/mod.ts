@@ -19,7 +19,8 @@
  * @module
  */
 
-import { type ClientOptions, SsocketClient } from "./client.ts";
+import { SsocketClient } from "./client.ts";
+import type { ClientOptions } from "./options.ts";
 import type { EventMap, UnknownEvents } from "./types.ts";
 
 export {
@@ -27,8 +28,8 @@ export {
   type ConnectionEvents,
   type ConnectionState,
   type EventListener,
-  SsocketClient,
-} from "./client.ts";
+} from "./options.ts";
+export { SsocketClient } from "./client.ts";
 export { Call, type CallOptions } from "./call.ts";
 export {
   CallError,

@@ -1,0 +1,60 @@
+/**
+ * The client's options, connection events and URL handling.
+ *
+ * @example
+ * ```ts
+ * import { webSocketUrl } from "./options.ts";
+ * console.log(webSocketUrl("https://example.com/")); // "wss://example.com/"
+ * ```
+ * @module
+ */
+
+import type { ReconnectOptions } from "./backoff.ts";
+import type { SsocketError } from "./errors.ts";
+import type { FrameInfo } from "./incoming.ts";
+
+/** Where the connection is: it starts "connecting" and ends "closed". */
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** What each connection event passes to its listeners. */
+export interface ConnectionEvents {
+  /** The socket opened; `reconnected` is false the first time. */
+  open: { reconnected: boolean };
+  /** The socket closed, with the WebSocket close code and reason. */
+  close: { code: number; reason: string; willReconnect: boolean };
+  /** A retry is scheduled after `delay` ms; `attempt` counts from 1. */
+  reconnecting: { attempt: number; delay: number };
+  /** An error outside any call: an ERROR frame for a `send`, a bad frame, a failed SYNC. */
+  error: SsocketError;
+}
+
+/** Options of `SsocketClient`. */
+export interface ClientOptions {
+  /** Reconnect settings, or `false` to stay closed after a drop. Default on. */
+  reconnect?: ReconnectOptions | boolean;
+  /** Default call timeout in ms between replies (see `CallOptions`); 0 for none. Default 30 000. */
+  timeout?: number;
+  /** Fire-and-forget sends kept while offline and sent on reconnect. Default 0: dropped. */
+  offlineBuffer?: number;
+  /** Times a call is re-sent after its SYNC deltas fail their check. Default 3. */
+  maxResyncs?: number;
+  /** WebSocket subprotocols. */
+  protocols?: string | string[];
+}
+
+/** A listener for server events: the payload (or current SYNC state) and frame details. */
+export type EventListener<T> = (payload: T, frame: FrameInfo) => void;
+
+/** Turns `http(s):` and relative URLs into the matching `ws(s):` URL. */
+export function webSocketUrl(url: string | URL): string {
+  let base: string | undefined;
+  try {
+    base = globalThis.location?.href;
+  } catch {
+    // Deno without --location throws on access; only absolute URLs work there.
+  }
+  const resolved = new URL(url, base);
+  if (resolved.protocol === "http:") resolved.protocol = "ws:";
+  if (resolved.protocol === "https:") resolved.protocol = "wss:";
+  return resolved.href;
+}
