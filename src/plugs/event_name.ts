@@ -11,6 +11,9 @@
  * @module
  */
 
+/** Files and folders starting with this are helpers, not plugs. */
+export const PRIVATE_PREFIX = "_";
+
 /** Extensions a plug file may have, tried in this order. */
 export const PLUG_EXTENSIONS = [".ts", ".js"] as const;
 
@@ -33,7 +36,9 @@ export function isSafeEventName(name: string): boolean {
 
 /**
  * The event name for a file, given its path relative to the plugs folder
- * (either separator), or `undefined` when the file is not a plug.
+ * (either separator), or `undefined` when the file is not a plug. Files and
+ * folders whose name starts with `_` are private helpers that plugs import,
+ * never events themselves.
  *
  * @example
  * ```ts
@@ -47,5 +52,6 @@ export function eventNameOf(relativePath: string): string | undefined {
   const ext = PLUG_EXTENSIONS.find((e) => path.endsWith(e) && !path.endsWith(".d.ts"));
   if (!ext) return undefined;
   const name = path.slice(0, -ext.length);
+  if (name.split("/").some((segment) => segment.startsWith(PRIVATE_PREFIX))) return undefined;
   return isSafeEventName(name) ? name : undefined;
 }

@@ -94,6 +94,7 @@ export class FilePlugLoader implements PlugSource {
     if (this.#preload || !isSafeEventName(event) || this.#missing.has(event)) return undefined;
     for (const ext of PLUG_EXTENSIONS) {
       const file = join(this.folder, event + ext);
+      if (eventNameOf(event + ext) !== event) continue; // a private helper, not a plug
       if (!this.#inside(file) || !(await isFile(file))) continue;
       // A symlink may point outside the plugs folder; its real path must not.
       if (!this.#inside(await Deno.realPath(file), await Deno.realPath(this.folder))) continue;
@@ -178,7 +179,8 @@ export class FilePlugLoader implements PlugSource {
     try {
       entries = await Array.fromAsync(Deno.readDir(dir));
     } catch (err) {
-      this.#log.warn(`Cannot read plugs folder ${dir}:`, err);
+      const reason = err instanceof Deno.errors.NotFound ? "it does not exist" : String(err);
+      this.#log.warn(`Cannot read plugs folder ${dir}: ${reason}`);
       return;
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));

@@ -91,7 +91,8 @@ function startWatcher(server: Server, loader: FilePlugLoader): void {
       await watcher.done;
     });
   } catch (err) {
-    server.log.warn(`Not watching ${loader.folder} for changes:`, err);
+    const reason = err instanceof Deno.errors.NotFound ? "it does not exist" : String(err);
+    server.log.warn(`Not watching ${loader.folder} for changes: ${reason}`);
   }
 }
 

@@ -41,6 +41,9 @@ export interface ServerOptions {
   source?: Pick<PlugSource, "resolve">;
 }
 
+/** How long `close()` waits for clients to answer the close frame. */
+const CLOSE_GRACE_MS = 1000;
+
 const NO_SOURCE: Pick<PlugSource, "resolve"> = {
   resolve: (): Promise<Plug | undefined> => Promise.resolve(undefined),
 };
@@ -61,6 +64,8 @@ export class Server {
   readonly #disconnectHooks = new Set<ConnectionHook>();
   readonly #closers: (() => Promise<void> | void)[] = [];
   #closing?: Promise<void>;
+  /** Resolved when the last connection has gone, while closing. */
+  #drained?: PromiseWithResolvers<void>;
   /** Where the transport listens, once it does. */
   addr?: { hostname: string; port: number; secure: boolean };
 
@@ -149,6 +154,7 @@ export class Server {
     client.dispose();
     this.log.debug(`Connection ${client.id} closed (${code ?? "-"} ${reason ?? ""})`);
     this.#runHooks(this.#disconnectHooks, client, "onDisconnect");
+    if (this.connectionCount === 0) this.#drained?.resolve();
   }
 
   /** @internal Registers cleanup for `close()`, run in reverse order. */
@@ -162,9 +168,7 @@ export class Server {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const client of this.connections) {
-        client.close(CloseCode.GOING_AWAY, "Server shutting down");
-      }
+      await this.#closeConnections();
       for (const closer of this.#closers.reverse()) {
         try {
           await closer();
@@ -175,6 +179,23 @@ export class Server {
       await this.hub.adapter.close();
     })();
     return this.#closing;
+  }
+
+  /**
+   * Sends 1001 to every connection and waits (briefly) for the closing
+   * handshakes: shutting the listener down at once could drop the close
+   * frames, and clients would see 1006 instead of "going away".
+   */
+  async #closeConnections(): Promise<void> {
+    if (this.connectionCount === 0) return;
+    this.#drained = Promise.withResolvers<void>();
+    for (const client of this.connections) {
+      client.close(CloseCode.GOING_AWAY, "Server shutting down");
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS));
+    await Promise.race([this.#drained.promise, timeout]);
+    clearTimeout(timer);
   }
 
   #runHooks(hooks: Set<ConnectionHook>, client: Client, name: string): void {

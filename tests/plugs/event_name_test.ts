@@ -37,4 +37,7 @@ Deno.test("eventNameOf() maps plug files to events and skips other files", () =>
   assert.equal(eventNameOf("notes.md"), undefined);
   assert.equal(eventNameOf("../escape.ts"), undefined);
   assert.equal(eventNameOf(".ts"), undefined);
+  assert.equal(eventNameOf("_shared.ts"), undefined, "private helper file");
+  assert.equal(eventNameOf("chat/_members.ts"), undefined, "private helper in a folder");
+  assert.equal(eventNameOf("_lib/util.ts"), undefined, "file in a private folder");
 });

@@ -152,3 +152,20 @@ Deno.test("with preloadPlugs false, plugs load on first use and hostile names ne
   }
   await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
 });
+
+Deno.test("files starting with _ are helpers that plugs import, not events", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "chat/_names.ts": `export const names = ["ada", "bob"];`,
+      "chat/list.ts": `import { names } from "./_names.ts";
+        export async function* list() { yield { payload: names }; }`,
+    },
+  });
+  await using ws = await TestSocket.open(srv.url);
+  assert.deepEqual(srv.server.plugs.events(), ["chat/list"]);
+  const [list] = await ws.call("chat/list", null, 1);
+  assert.deepEqual(list.json, ["ada", "bob"]);
+  const [helper] = await ws.call("chat/_names", null, 2);
+  assert.equal(helper.type, 5);
+  assert.ok(!srv.logs.some((l) => l.includes("_names") && l.includes("ERROR")));
+});

@@ -74,6 +74,26 @@ Deno.test("close() closes every connection with 1001", async () => {
   }
 });
 
+Deno.test("close() still delivers 1001 while a plug is running", async () => {
+  const srv = await startServer({
+    plugs: {
+      "busy.ts": `export async function* busy() {
+        for (let i = 0; i < 1000; i++) { yield { payload: i }; await new Promise((r) => setTimeout(r, 2)); }
+      }`,
+    },
+  });
+  try {
+    const sockets = await Promise.all([1, 2, 3].map(() => TestSocket.open(srv.url)));
+    for (const ws of sockets) ws.send("busy", null);
+    await Promise.all(sockets.map((ws) => ws.next()));
+    await srv.server.close();
+    const codes = await Promise.all(sockets.map(async (ws) => (await ws.closed).code));
+    assert.deepEqual(codes, [1001, 1001, 1001]);
+  } finally {
+    await srv.close();
+  }
+});
+
 Deno.test("plain HTTP requests get a JSON status, not an error", async () => {
   await using srv = await startServer({
     plugs: { "a/b.ts": "export async function* b() {}" },
