@@ -54,6 +54,14 @@ export interface MemoryMetricsOptions {
   interval: number;
 }
 
+/** Running several ssocket processes as one: BROADCAST and `sendTo` reach them all. */
+export interface ClusterOptions {
+  /** Redis URL whose pub/sub joins the processes, e.g. "redis://127.0.0.1:6379"; "" runs alone. */
+  redisUrl: string;
+  /** Pub/sub channel shared by the processes of one cluster. */
+  channel: string;
+}
+
 /** The whole ssocket configuration. Pass it to the server; never read it from a global. */
 export interface Config {
   /** Largest accepted WebSocket message in bytes, checked before any decoding. Larger ones get an ERROR frame with code PAYLOAD_TOO_LARGE. */
@@ -80,6 +88,8 @@ export interface Config {
   validateFunctionShape: boolean;
   /** Periodic heap and RSS reports in the log. */
   memoryMetrics: MemoryMetricsOptions;
+  /** Clustering over Redis pub/sub. */
+  cluster: ClusterOptions;
   /** Most bytes of SYNC state kept per connection; past it the next SYNC is sent as full state. */
   syncStateLimit: number;
   /** Milliseconds to wait after a file change before reloading, so a burst of writes loads once. */
@@ -104,6 +114,7 @@ export const defaultConfig: Config = {
   TLS: { port: 443, hostname: "0.0.0.0", certFile: "./cert.pem", keyFile: "./key.pem" },
   validateFunctionShape: true,
   memoryMetrics: { isOn: false, interval: 10_000 },
+  cluster: { redisUrl: "", channel: "ssocket" },
   syncStateLimit: 16_000_000,
   reloadDebounce: 30,
   staticFolder: "",

@@ -23,7 +23,7 @@ import { PlugRegistry } from "../plugs/registry.ts";
 import { toFileUrl } from "../plugs/file_url.ts";
 import { watchFolder } from "../plugs/watcher.ts";
 import type { Client } from "./client.ts";
-import type { Hub } from "./hub.ts";
+import { Hub } from "./hub.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
 import { Server } from "./server.ts";
 
@@ -65,7 +65,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     preload: config.preloadPlugs,
     validateFunctionShape: config.validateFunctionShape,
   });
-  const server = new Server({ config, log, hub: options.hub, plugs, source: loader });
+  const hub = options.hub ?? await clusterHub(config, log);
+  const server = new Server({ config, log, hub, plugs, source: loader });
   try {
     await loader.loadAll();
     if (options.watch ?? true) startWatcher(server, loader);
@@ -77,6 +78,22 @@ export async function serve(options: ServeOptions): Promise<Server> {
     throw err;
   }
   return server;
+}
+
+/**
+ * A hub joined to peers through Redis when `cluster.redisUrl` is set. The
+ * Redis client is imported only then, so a single process never loads it.
+ */
+async function clusterHub(config: Config, log: Logger): Promise<Hub<Client> | undefined> {
+  if (!config.cluster.redisUrl) return undefined;
+  const { RedisAdapter } = await import("../cluster/redis.ts");
+  const adapter = await RedisAdapter.connect({
+    url: config.cluster.redisUrl,
+    channel: config.cluster.channel,
+    onError: (err) => log.warn("Cluster message dropped:", err),
+  });
+  log.info(`Clustered through ${config.cluster.redisUrl} on channel "${config.cluster.channel}"`);
+  return new Hub<Client>(undefined, adapter);
 }
 
 function startWatcher(server: Server, loader: FilePlugLoader): void {

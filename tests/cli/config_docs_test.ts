@@ -38,7 +38,12 @@ Deno.test("the option table covers every field of defaultConfig, and no other", 
     else leaves.push(key);
   }
   assert.deepEqual(OPTIONS.map((option) => option.path).sort(), leaves.sort());
-  assert.deepEqual(GROUPS.map((group) => group.name), ["INSECURE", "TLS", "memoryMetrics"]);
+  assert.deepEqual(GROUPS.map((group) => group.name), [
+    "INSECURE",
+    "TLS",
+    "memoryMetrics",
+    "cluster",
+  ]);
 });
 
 Deno.test("the original ssocket options keep their defaults", () => {

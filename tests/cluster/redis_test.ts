@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Hub } from "../../src/server/hub.ts";
 import type { Client } from "../../src/server/client.ts";
 import { RedisAdapter } from "../../src/cluster/redis.ts";
-import { startServer, type TestServer, TestSocket } from "../_harness.ts";
+import { startServer, TestSocket } from "../_harness.ts";
 
 async function reachable(port: number): Promise<boolean> {
   try {
@@ -55,10 +55,14 @@ async function findRedis(): Promise<{ url: string; stop: () => Promise<void> } |
 const redis = await findRedis();
 if (typeof redis === "string") console.warn(`SKIPPING Redis cluster tests: ${redis}`);
 
-async function clusteredServer(url: string, channel: string): Promise<TestServer> {
-  const adapter = await RedisAdapter.connect({ url, channel });
+/** One server gets its adapter from code, the other from the `cluster` options. */
+async function clusteredServer(url: string, channel: string, viaConfig: boolean) {
+  const hub = viaConfig
+    ? undefined
+    : new Hub<Client>(undefined, await RedisAdapter.connect({ url, channel }));
   return await startServer({
-    hub: new Hub<Client>(undefined, adapter),
+    hub,
+    config: viaConfig ? { cluster: { redisUrl: url, channel } } : {},
     plugs: {
       "shout.ts": `export async function* shout(m) { yield { type: 1, payload: m.payload }; }`,
       "whoami.ts": `export async function* whoami(_m, client) { yield { payload: client.id }; }`,
@@ -73,8 +77,9 @@ Deno.test({
     if (typeof redis === "string") return;
     const channel = `ssocket-test-${crypto.randomUUID()}`;
     try {
-      await using one = await clusteredServer(redis.url, channel);
-      await using two = await clusteredServer(redis.url, channel);
+      await using one = await clusteredServer(redis.url, channel, false);
+      await using two = await clusteredServer(redis.url, channel, true);
+      await two.waitForLog(/Clustered through redis:/);
       await using a = await TestSocket.open(one.url);
       await using b = await TestSocket.open(two.url);
       await using c = await TestSocket.open(two.url);
