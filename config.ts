@@ -90,6 +90,8 @@ export interface Config {
   memoryMetrics: MemoryMetricsOptions;
   /** Clustering over Redis pub/sub. */
   cluster: ClusterOptions;
+  /** Bytes queued for a slow client above which the plug answering it waits at its next yield until the client catches up; 0 never waits. */
+  backpressureLimit: number;
   /** Most bytes of SYNC state kept per connection; past it the next SYNC is sent as full state. */
   syncStateLimit: number;
   /** Milliseconds to wait after a file change before reloading, so a burst of writes loads once. */
@@ -115,6 +117,7 @@ export const defaultConfig: Config = {
   validateFunctionShape: true,
   memoryMetrics: { isOn: false, interval: 10_000 },
   cluster: { redisUrl: "", channel: "ssocket" },
+  backpressureLimit: 1_048_576,
   syncStateLimit: 16_000_000,
   reloadDebounce: 30,
   staticFolder: "",

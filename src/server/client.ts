@@ -43,6 +43,8 @@ export interface OutgoingMessage<P = unknown> {
 }
 
 const OPEN = 1;
+/** How often a suspended plug checks whether a slow client's queue has drained. */
+const DRAIN_POLL_MS = 10;
 
 /** One WebSocket connection, as plugs and hooks see it. */
 export class Client implements HubMember {
@@ -73,6 +75,17 @@ export class Client implements HubMember {
   /** Bytes queued on the socket and not yet sent (for backpressure). */
   get bufferedAmount(): number {
     return this.#socket.bufferedAmount;
+  }
+
+  /**
+   * Resolves once at most `limit` bytes are queued for this connection, or it
+   * has closed. WebSocket has no drain event, so this polls; it is only
+   * reached when a client is already behind.
+   */
+  async drained(limit: number): Promise<void> {
+    while (this.isOpen && this.#socket.bufferedAmount > limit) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
   }
 
   /**

@@ -105,9 +105,13 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
     const iterator = generator as unknown as AsyncIterator<unknown>;
     client.track(iterator);
     try {
+      const limit = server.config.backpressureLimit;
       for await (const out of generator) {
         if (!client.isOpen) return;
         emit(server, client, message, out);
+        // Backpressure: the plug stays suspended at its yield until a slow
+        // client has taken most of what is queued for it.
+        if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
       }
     } catch (err) {
       return fail(server, client, message, err);
