@@ -335,17 +335,33 @@ function measure(method: Method, states: Uint8Array[]): Omit<Row, "scenario" | "
   };
 }
 
-/** Times the first SYNC of a stream: a delta against empty bytes. */
-function measureFirst(method: Method, state: Uint8Array): { bytes: number; encodeMs: number } {
+/** Timed encodes of each first SYNC per method, taken in turns so load hits all alike. */
+const FIRST_REPS = 15;
+
+/**
+ * Times the first SYNC of a stream (a delta against empty bytes) for each
+ * method, alternating between them run by run; checks each round-trips.
+ */
+function measureFirst(
+  methods: Method[],
+  state: Uint8Array,
+): { bytes: number; encodeMs: number }[] {
   const empty = new Uint8Array(0);
-  const bytes = method.encode(empty, state).length;
-  const runs: number[] = [];
-  for (let i = 0; i < MIN_REPS + 2; i++) {
-    const t0 = performance.now();
-    method.encode(empty, state);
-    runs.push(performance.now() - t0);
+  const results = methods.map((method) => {
+    const wire = method.encode(empty, state);
+    if (!sameBytes(method.decode(empty, wire), state)) {
+      throw new Error(`${method.name} does not round-trip the first SYNC`);
+    }
+    return { bytes: wire.length, runs: [] as number[] };
+  });
+  for (let i = 0; i < FIRST_REPS; i++) {
+    methods.forEach((method, m) => {
+      const t0 = performance.now();
+      method.encode(empty, state);
+      results[m].runs.push(performance.now() - t0);
+    });
   }
-  return { bytes, encodeMs: median(runs) };
+  return results.map(({ bytes, runs }) => ({ bytes, encodeMs: median(runs) }));
 }
 
 function formatBytes(n: number): string {
@@ -380,7 +396,7 @@ export async function runDeltaBench(): Promise<string> {
     for (const method of METHODS) {
       rows.push({ scenario: scenario.name, stateKb, ...measure(method, scenario.states) });
     }
-    const [fossil, ours] = [METHODS[2], METHODS[3]].map((m) => measureFirst(m, scenario.states[0]));
+    const [fossil, ours] = measureFirst([METHODS[2], METHODS[3]], scenario.states[0]);
     firsts.push(
       `| ${scenario.name} | ${formatBytes(scenario.states[0].length)} | ${
         formatBytes(fossil.bytes)
@@ -426,7 +442,8 @@ export async function runDeltaBench(): Promise<string> {
   }
   lines.push(
     "",
-    "First SYNC of a stream (a delta against empty bytes):",
+    `First SYNC of a stream (a delta against empty bytes; median of ${FIRST_REPS} encodes, fossil`,
+    "and ssocket taken in turns):",
     "",
     "| scenario | JSON bytes | fossil bytes | ssocket bytes | fossil encode ms | ssocket encode ms |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",

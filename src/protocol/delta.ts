@@ -54,6 +54,8 @@ const VARINT_PAYLOAD_BITS = 7;
 const VARINT_PAYLOAD_MASK = 0x7f;
 const VARINT_CONTINUE = 0x80;
 const VARINT_RADIX = 128;
+/** Values below this take at most two varint bytes. */
+const VARINT_2_BYTES = VARINT_RADIX * VARINT_RADIX;
 const BYTE_MASK = 0xff;
 /** Below this length the decoder copies byte by byte instead of calling `set`. */
 const SMALL_COPY = 32;
@@ -94,6 +96,24 @@ const LOCAL_ACCEPT = 32;
 const ANCHOR_LENGTH = 32;
 /** Bytes of base either side of the changed middle that the index covers. */
 const INDEX_MARGIN = 64 * 1024;
+/**
+ * Search work (base and self-copy candidates tried, plus compared bytes / 2^WORK_BYTE_SHIFT)
+ * allowed per byte of the middle scanned so far, plus WORK_FLOOR. Past it the rest of the middle
+ * is encoded in one fast pass (self-copies only), so no input can make an encode slow.
+ */
+const WORK_PER_BYTE = 2;
+const WORK_FLOOR = 1 << 16;
+/** A compared byte costs 2^-this work units. */
+const WORK_BYTE_SHIFT = 3;
+/** Bases shorter than this are not searched: the middle is compressed against itself only. */
+const FRESH_BASE_LIMIT = 1024;
+/** Bytes hashed per key of a fresh encode (4 of them are compared before a match is extended). */
+const FRESH_KEY_BYTES = 6;
+/** Fewest / most bits of the self-copy hash table of a fresh (empty-base) encode. */
+const FRESH_MIN_BITS = 10;
+const FRESH_MAX_BITS = 14;
+/** A fresh encode skips ahead faster than the general one: every 2^this misses add a byte of step. */
+const FRESH_SKIP_SHIFT = 4;
 const HASH_MULTIPLIER = 0x9e3779b1;
 const HASH_MULTIPLIER_2 = 0x85ebca77;
 const HASH_MULTIPLIER_3 = 0xc2b2ae3d;
@@ -107,6 +127,8 @@ const MURMUR_M = 5;
 const MURMUR_N = 0xe6546b64;
 const FMIX_1 = 0x85ebca6b;
 const FMIX_2 = 0xc2b2ae35;
+/** Whether a Uint32Array reads bytes little-endian here (the checksum then reads words). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Options for {@linkcode applyDelta}. */
 export interface ApplyDeltaOptions {
@@ -144,16 +166,10 @@ export interface DeltaHeader {
 export function deltaChecksum(data: Uint8Array): number {
   const n = data.length;
   const end = n - (n & 3);
-  let h = 0;
-  for (let i = 0; i < end; i += 4) {
-    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
-    k = Math.imul(k, MURMUR_C1);
-    k = (k << MURMUR_R1) | (k >>> (32 - MURMUR_R1));
-    k = Math.imul(k, MURMUR_C2);
-    h ^= k;
-    h = (h << MURMUR_R2) | (h >>> (32 - MURMUR_R2));
-    h = (Math.imul(h, MURMUR_M) + MURMUR_N) | 0;
-  }
+  // Aligned data is read as whole words, several times faster than assembling bytes.
+  let h = LITTLE_ENDIAN && data.byteOffset % 4 === 0
+    ? murmurWords(new Uint32Array(data.buffer, data.byteOffset, end >> 2))
+    : murmurBytes(data, end);
   const rest = n & 3;
   if (rest > 0) {
     let k = data[end];
@@ -171,6 +187,35 @@ export function deltaChecksum(data: Uint8Array): number {
   h = Math.imul(h, FMIX_2);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** The MurmurHash3 x86_32 block loop over little-endian words. */
+function murmurWords(words: Uint32Array): number {
+  let h = 0;
+  for (let w = 0; w < words.length; w++) {
+    let k = Math.imul(words[w], MURMUR_C1);
+    k = (k << MURMUR_R1) | (k >>> (32 - MURMUR_R1));
+    k = Math.imul(k, MURMUR_C2);
+    h ^= k;
+    h = (h << MURMUR_R2) | (h >>> (32 - MURMUR_R2));
+    h = (Math.imul(h, MURMUR_M) + MURMUR_N) | 0;
+  }
+  return h;
+}
+
+/** {@linkcode murmurWords} over `data[0, end)` read byte by byte (unaligned data). */
+function murmurBytes(data: Uint8Array, end: number): number {
+  let h = 0;
+  for (let i = 0; i < end; i += 4) {
+    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
+    k = Math.imul(k, MURMUR_C1);
+    k = (k << MURMUR_R1) | (k >>> (32 - MURMUR_R1));
+    k = Math.imul(k, MURMUR_C2);
+    h ^= k;
+    h = (h << MURMUR_R2) | (h >>> (32 - MURMUR_R2));
+    h = (Math.imul(h, MURMUR_M) + MURMUR_N) | 0;
+  }
+  return h;
 }
 
 function malformed(message: string): ProtocolError {
@@ -201,6 +246,10 @@ class ByteWriter {
 
   varint(value: number): void {
     this.reserve(VARINT_MAX_BYTES);
+    if (value < VARINT_CONTINUE) {
+      this.bytes[this.length++] = value;
+      return;
+    }
     while (value >= VARINT_CONTINUE) {
       this.bytes[this.length++] = (value % VARINT_RADIX) | VARINT_CONTINUE;
       value = Math.floor(value / VARINT_RADIX);
@@ -210,8 +259,15 @@ class ByteWriter {
 
   copy(source: Uint8Array, start: number, end: number): void {
     this.reserve(end - start);
-    this.bytes.set(source.subarray(start, end), this.length);
-    this.length += end - start;
+    if (end - start < SMALL_COPY) {
+      const bytes = this.bytes;
+      let at = this.length;
+      for (let i = start; i < end; i++) bytes[at++] = source[i];
+      this.length = at;
+    } else {
+      this.bytes.set(source.subarray(start, end), this.length);
+      this.length += end - start;
+    }
   }
 
   finish(): Uint8Array {
@@ -221,6 +277,8 @@ class ByteWriter {
 
 /** Bytes a varint of `value` takes. */
 function varintSize(value: number): number {
+  if (value < VARINT_CONTINUE) return 1;
+  if (value < VARINT_2_BYTES) return 2;
   let size = 1;
   while (value >= VARINT_CONTINUE) {
     value = Math.floor(value / VARINT_RADIX);
@@ -242,6 +300,16 @@ function lengthSize(length: number): number {
   return length < LONG_LENGTH ? 1 : 1 + varintSize(length - LONG_LENGTH);
 }
 
+/** Writes an op's tag byte and, for a long op, its length varint. */
+function writeOp(out: ByteWriter, op: number, length: number): void {
+  if (length < LONG_LENGTH) {
+    out.byte((op << OP_SHIFT) | length);
+  } else {
+    out.byte(op << OP_SHIFT);
+    out.varint(length - LONG_LENGTH);
+  }
+}
+
 /** Writes ops, holding back the last base copy so that a contiguous one merges into it. */
 class OpWriter {
   readonly out: ByteWriter;
@@ -255,12 +323,13 @@ class OpWriter {
   }
 
   private tag(op: number, length: number): void {
-    if (length < LONG_LENGTH) {
-      this.out.byte((op << OP_SHIFT) | length);
-    } else {
-      this.out.byte(op << OP_SHIFT);
-      this.out.varint(length - LONG_LENGTH);
-    }
+    writeOp(this.out, op, length);
+  }
+
+  /** Writes pending ops and returns the buffer, for an encoder that writes ops itself. */
+  raw(): ByteWriter {
+    this.flush();
+    return this.out;
   }
 
   private flush(): void {
@@ -335,6 +404,123 @@ function hashBits(entries: number): number {
 }
 
 /**
+ * The rare, long ops of {@linkcode encodeFresh}, out of its hot loop: writes
+ * at `at` a literal of `target[from, from + length)` (`target` given) or an
+ * output copy of `length` bytes at varint `from` (`target` null); returns
+ * the new write position.
+ */
+function writeRaw(
+  writer: ByteWriter,
+  at: number,
+  op: number,
+  length: number,
+  target: Uint8Array | null,
+  from: number,
+): number {
+  writer.length = at;
+  writeOp(writer, op, length);
+  if (target) writer.copy(target, from, from + length);
+  else writer.varint(from);
+  return writer.length;
+}
+
+/**
+ * Encodes `target[start, end)` against itself only, LZ4-style: a one-slot
+ * hash of 6-byte keys (no chains), greedy matches extended both ways, the two
+ * positions before each match end indexed, and a step that grows with every
+ * run of misses. Used when there is (almost) no base, above all for the first SYNC of
+ * a stream: linear, and a few times faster than the general search.
+ */
+function encodeFresh(target: Uint8Array, start: number, end: number, ops: OpWriter): void {
+  const writer = ops.raw();
+  // Literals and output copies each advance the cursor by their length.
+  ops.cursor += end - start;
+  // Copies are only taken when they save bytes, so this bounds the output.
+  writer.reserve(end - start + ((end - start) >> 4) + 2 * LONG_LENGTH);
+  let out = writer.bytes;
+  let at = writer.length;
+  const last = end - FRESH_KEY_BYTES;
+  let literalStart = start;
+  if (last - start >= HASH_BYTES) {
+    let bits = FRESH_MIN_BITS;
+    while (bits < FRESH_MAX_BITS && 1 << bits < end - start) bits++;
+    const shift = 32 - bits;
+    const table = new Int32Array(1 << bits);
+    const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+    let t = start;
+    let misses = 0;
+    while (t <= last) {
+      const word = view.getInt32(t, true);
+      const h = (Math.imul(word, HASH_MULTIPLIER) ^
+        Math.imul(view.getUint16(t + 4, true), HASH_MULTIPLIER_2)) >>> shift;
+      const p = table[h] - 1;
+      table[h] = t + 1;
+      if (p < 0 || view.getInt32(p, true) !== word) {
+        t += 1 + (misses++ >> FRESH_SKIP_SHIFT);
+        continue;
+      }
+      let length = HASH_BYTES;
+      const maxLength = end - t;
+      while (
+        length + HASH_BYTES <= maxLength &&
+        view.getInt32(p + length, true) === view.getInt32(t + length, true)
+      ) length += HASH_BYTES;
+      while (length < maxLength && target[p + length] === target[t + length]) length++;
+      let from = t;
+      let source = p;
+      while (from > literalStart && source > 0 && target[source - 1] === target[from - 1]) {
+        from--;
+        source--;
+      }
+      length += t - from;
+      const distance = from - source - 1;
+      const cost = (length < LONG_LENGTH ? 1 : 1 + varintSize(length - LONG_LENGTH)) +
+        (distance < VARINT_CONTINUE ? 1 : distance < VARINT_2_BYTES ? 2 : varintSize(distance));
+      if (length - cost <= MIN_GAIN) {
+        t += 1 + (misses++ >> FRESH_SKIP_SHIFT);
+        continue;
+      }
+      misses = 0;
+      if (from > literalStart) {
+        const n = from - literalStart;
+        if (n < LONG_LENGTH) {
+          out[at++] = (OP_LITERAL << OP_SHIFT) | n;
+          for (let i = literalStart; i < from; i++) out[at++] = target[i];
+        } else {
+          at = writeRaw(writer, at, OP_LITERAL, n, target, literalStart);
+          out = writer.bytes;
+        }
+      }
+      if (length < LONG_LENGTH && distance < VARINT_2_BYTES) {
+        out[at++] = (OP_COPY_OUTPUT << OP_SHIFT) | length;
+        if (distance < VARINT_CONTINUE) {
+          out[at++] = distance;
+        } else {
+          out[at++] = (distance & VARINT_PAYLOAD_MASK) | VARINT_CONTINUE;
+          out[at++] = distance >> VARINT_PAYLOAD_BITS;
+        }
+      } else {
+        at = writeRaw(writer, at, OP_COPY_OUTPUT, length, null, distance);
+        out = writer.bytes;
+      }
+      t = literalStart = from + length;
+      // Index the two positions before the end, so a following repeat is found.
+      for (let i = Math.max(from + 1, t - 2); i < t && i <= last; i++) {
+        const key = target[i] | (target[i + 1] << 8) | (target[i + 2] << 16) |
+          (target[i + 3] << 24);
+        table[
+          (Math.imul(key, HASH_MULTIPLIER) ^
+            Math.imul(target[i + 4] | (target[i + 5] << 8), HASH_MULTIPLIER_2)) >>> shift
+        ] = i + 1;
+      }
+    }
+  }
+  writer.length = at;
+  if (end > literalStart) writeOp(writer, OP_LITERAL, end - literalStart);
+  writer.copy(target, literalStart, end);
+}
+
+/**
  * Encodes the changed middle of the target with greedy, one-step-lazy
  * matching. Near the start of each run of new bytes it only probes base
  * positions close to the current and the two last long-copy alignments
@@ -353,6 +539,8 @@ class MiddleEncoder {
   private readonly lastHash: number;
 
   private indexed = false;
+  /** Search work done so far (see WORK_PER_BYTE). */
+  private work = 0;
   private baseHead: Int32Array = new Int32Array(0);
   private baseChain: Int32Array = new Int32Array(0);
   private baseShift = 0;
@@ -396,6 +584,11 @@ class MiddleEncoder {
     let t = this.targetStart;
     let misses = 0;
     while (t <= this.lastHash) {
+      if (this.work > WORK_PER_BYTE * (t - this.targetStart) + WORK_FLOOR) {
+        // Out of budget (repetitive or unrelated data): finish in one fast pass.
+        encodeFresh(this.target, this.literalStart, this.targetEnd, this.ops);
+        return;
+      }
       if (!this.indexed && this.base.length >= HASH_BYTES) {
         const localEnd = Math.min(this.lastHash, this.literalStart + LOCAL_SPAN);
         let found = false;
@@ -498,12 +691,14 @@ class MiddleEncoder {
   private tryBase(p: number, t: number, word: number, cursor: number): void {
     const base = this.base;
     const target = this.target;
+    this.work++;
     if (p < 0 || p + HASH_BYTES > base.length || read32(base, p) !== word) return;
     const best = this.length;
     if (best > 0 && base[p + best] !== target[t + best]) return;
     const limit = Math.min(this.targetEnd - t, base.length - p);
     let length = HASH_BYTES;
     while (length < limit && base[p + length] === target[t + length]) length++;
+    this.work += length >> WORK_BYTE_SHIFT;
     const gain = length - lengthSize(length) -
       (p === cursor ? 0 : varintSize(zigzag(p - cursor)));
     if (gain > this.gain) {
@@ -561,6 +756,7 @@ class MiddleEncoder {
     if (p < 0 || p >= t || read32(target, p) !== word) return;
     let length = HASH_BYTES;
     while (length < maxLength && target[p + length] === target[t + length]) length++;
+    this.work += 1 + (length >> WORK_BYTE_SHIFT);
     const gain = length - lengthSize(length) - varintSize(t - p - 1);
     if (gain > this.gain) {
       this.kind = MATCH_OUTPUT;
@@ -645,8 +841,12 @@ export function createDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
 
   const ops = new OpWriter(out);
   ops.copyBase(0, prefix);
-  new MiddleEncoder(base, target, prefix, baseLength - suffix, prefix, targetLength - suffix, ops)
-    .encode();
+  if (baseLength < FRESH_BASE_LIMIT) {
+    encodeFresh(target, prefix, targetLength - suffix, ops);
+  } else {
+    new MiddleEncoder(base, target, prefix, baseLength - suffix, prefix, targetLength - suffix, ops)
+      .encode();
+  }
   ops.copyBase(baseLength - suffix, suffix);
   ops.finish();
   return out.finish();

@@ -203,6 +203,23 @@ Deno.test("applyDelta() reads lengths of 64 and more as tag 0 plus a varint", ()
   assert.deepEqual(applyDelta(new Uint8Array(0), delta), data);
 });
 
+Deno.test("deltaChecksum() is MurmurHash3 x86_32 for aligned and unaligned bytes", () => {
+  const vectors: [string, number][] = [
+    ["", 0],
+    ["hello", 0x248bfa47],
+    ["The quick brown fox jumps over the lazy dog", 0x2e4ff723],
+  ];
+  for (const [text, expected] of vectors) {
+    const data = bytes(text);
+    assert.equal(deltaChecksum(data), expected, JSON.stringify(text));
+    for (let shift = 1; shift < 4; shift++) {
+      const padded = new Uint8Array(data.length + shift);
+      padded.set(data, shift);
+      assert.equal(deltaChecksum(padded.subarray(shift)), expected, `${text} at +${shift}`);
+    }
+  }
+});
+
 // --- Wrong bases -------------------------------------------------------------
 
 Deno.test("applyDelta() rejects a base of the wrong length with DELTA_BASE_MISMATCH", () => {
@@ -504,4 +521,67 @@ Deno.test("createDelta() round-trips large inputs up to 5 MB without going quadr
   checkCase(random, text, new Uint8Array(0), `seed ${seed} 1 MB to empty`);
   const elapsed = performance.now() - started;
   assert.ok(elapsed < 8000, `large cases took ${elapsed.toFixed(0)} ms`);
+});
+
+Deno.test("createDelta() compresses a first SYNC (empty base) of repetitive and random data", () => {
+  const seed = 0x5eed0004;
+  const random = mulberry32(seed);
+  const empty = new Uint8Array(0);
+  // Repetitive JSON, like a plug's state.
+  const rows = Array.from({ length: 8000 }, (_, i) => ({
+    id: i,
+    name: `user${Math.floor(random() * 1000)}`,
+    status: ["active", "paused", "archived"][Math.floor(random() * 3)],
+    score: Math.floor(random() * 1e6),
+  }));
+  const json = bytes(JSON.stringify({ rows }));
+  assert.ok(json.length > 400_000);
+  const jsonDelta = checkCase(random, empty, json, `seed ${seed} JSON`);
+  assert.ok(jsonDelta.length < json.length / 2, `JSON: ${jsonDelta.length} of ${json.length}`);
+  // A block repeated with a few bytes changed in each copy.
+  const block = randomBytes(random, 1000, 256);
+  const blocks = new Uint8Array(1024 * 1024);
+  for (let at = 0; at < blocks.length; at += block.length) {
+    blocks.set(block.subarray(0, Math.min(block.length, blocks.length - at)), at);
+    blocks[at + Math.floor(random() * block.length)] = Math.floor(random() * 256);
+  }
+  const blocksDelta = checkCase(random, empty, blocks, `seed ${seed} blocks`);
+  assert.ok(blocksDelta.length < blocks.length / 50, `blocks: ${blocksDelta.length}`);
+  // Random bytes: one literal, a few bytes of overhead at most.
+  for (const size of [1, 5, 6, 7, 100, 65_536, 1024 * 1024]) {
+    const noise = randomBytes(random, size, 256);
+    const delta = checkCase(random, empty, noise, `seed ${seed} noise ${size}`);
+    assert.ok(delta.length <= size + 16, `noise ${size}: ${delta.length}`);
+  }
+  // Few distinct bytes, and a small (but not empty) base with a shared prefix and suffix.
+  checkCase(random, empty, randomBytes(random, 300_000, 2), `seed ${seed} 2 letters`);
+  const small = bytes('{"v":1,"rows":[]}');
+  const grown = bytes(`{"v":2,"rows":[${"[1,2,3],".repeat(20000)}[4]]}`);
+  assert.ok(checkCase(random, small, grown, `seed ${seed} small base`).length < 1000);
+});
+
+Deno.test("createDelta() stays fast on pathological inputs (work budget)", () => {
+  const seed = 0x5eed0005;
+  const random = mulberry32(seed);
+  const mb = 1024 * 1024;
+  const json = () => {
+    const rows = [];
+    for (let size = 0; size < mb; size += 60) {
+      rows.push({ id: size, name: `user${Math.floor(random() * 1e5)}`, v: random() });
+    }
+    return bytes(JSON.stringify(rows));
+  };
+  const cases: [string, Uint8Array, Uint8Array][] = [
+    ["unrelated JSON of one shape", json(), json()],
+    ["unrelated 2-letter data", randomBytes(random, mb, 2), randomBytes(random, mb, 2)],
+    ["unrelated 4-letter data", randomBytes(random, mb, 4), randomBytes(random, mb, 4)],
+  ];
+  for (const [label, base, target] of cases) {
+    checkCase(random, base, target, `seed ${seed} ${label}`); // warm up and check
+    const started = performance.now();
+    createDelta(base, target);
+    const elapsed = performance.now() - started;
+    // About 3 ms per 100 KB on a quiet machine; the bound leaves room for a loaded CI runner.
+    assert.ok(elapsed < 250, `${label}: ${elapsed.toFixed(0)} ms for 1 MB`);
+  }
 });
