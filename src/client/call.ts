@@ -22,7 +22,7 @@ export interface CallOptions {
    * times out. 0 waits forever. Defaults to the client's `timeout`.
    */
   timeout?: number;
-  /** Stops the call (rejects with code `ABORTED`); the plug keeps running on the server. */
+  /** Stops the call (rejects with code `ABORTED`) and cancels it on the server. */
   signal?: AbortSignal;
 }
 
@@ -44,6 +44,8 @@ export class Call<R> implements AsyncIterable<R> {
   sent = false;
   /** @internal Resyncs made so far. */
   resyncs = 0;
+  /** @internal True once the server closed the call (a frame flagged END). */
+  closedByServer = false;
   readonly #owner: CallOwner;
   readonly #timeout: number;
   readonly #signal?: AbortSignal;
@@ -129,7 +131,7 @@ export class Call<R> implements AsyncIterable<R> {
 
   /**
    * Stops listening: later replies are dropped and a pending read ends. The
-   * plug keeps running on the server, since the protocol has no cancel frame.
+   * client also sends a cancel frame, so the plug stops at its next yield.
    */
   cancel(): void {
     this.#queue.length = 0;

@@ -16,7 +16,7 @@
  */
 
 import { EventType } from "../protocol/event_type.ts";
-import { encodeJsonFrame } from "../protocol/frame.ts";
+import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
 import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
@@ -199,11 +199,25 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     return this.close();
   }
 
-  /** @internal Stops routing replies to a settled call. */
+  /**
+   * @internal Stops routing replies to a settled call. If the server has not
+   * closed it (cancel, timeout, abort, resync), a REQUEST|END frame tells the
+   * server to stop its plug.
+   */
   detach(call: Call<unknown>): void {
     if (this.#calls.get(call.requestId) !== call) return;
     this.#calls.delete(call.requestId);
     this.#sync.forget(requestStreamKey(call.requestId));
+    if (call.sent && !call.closedByServer && this.#state === "open") {
+      this.#write(
+        encodeFrame({
+          type: EventType.MESSAGE,
+          event: call.event,
+          requestId: call.requestId,
+          end: true,
+        }),
+      );
+    }
   }
 
   #open(): void {

@@ -66,6 +66,7 @@ function reply(frame: Frame, requestId: number, router: FrameRouter): void {
   // Replies to a cancelled, timed-out or re-sent call have nowhere to go.
   const call = router.calls.get(requestId);
   if (!call) return;
+  if (frame.end) call.closedByServer = true;
   if (frame.type === EventType.ERROR || frame.type === EventType.NOT_FOUND) {
     call.fail(errorOf(frame, call.event));
     return;

@@ -56,6 +56,9 @@ export class Client implements HubMember {
   readonly sync: SyncStreams;
   readonly #socket: SocketLike;
   readonly #running = new Set<AsyncIterator<unknown>>();
+  /** Running correlated calls by request id, so a cancel frame can end one. */
+  readonly #calls = new Map<number, AsyncIterator<unknown>>();
+  readonly #cancelled = new WeakSet<AsyncIterator<unknown>>();
   #closed = false;
 
   /**
@@ -128,14 +131,41 @@ export class Client implements HubMember {
     }
   }
 
-  /** @internal Registers a running plug generator so disconnect can end it. */
-  track(generator: AsyncIterator<unknown>): void {
+  /**
+   * @internal Registers a running plug generator so disconnect (or, for a
+   * correlated call, a cancel frame) can end it.
+   */
+  track(generator: AsyncIterator<unknown>, requestId?: number): void {
     this.#running.add(generator);
+    if (requestId !== undefined) this.#calls.set(requestId, generator);
   }
 
   /** @internal Forgets a finished generator. */
-  untrack(generator: AsyncIterator<unknown>): void {
+  untrack(generator: AsyncIterator<unknown>, requestId?: number): void {
     this.#running.delete(generator);
+    if (requestId !== undefined && this.#calls.get(requestId) === generator) {
+      this.#calls.delete(requestId);
+    }
+  }
+
+  /**
+   * @internal Ends call `requestId` at its plug's next yield, running its
+   * finally blocks; nothing more is sent for it.
+   *
+   * @returns false if no such call is running
+   */
+  cancel(requestId: number): boolean {
+    const generator = this.#calls.get(requestId);
+    if (!generator) return false;
+    this.#cancelled.add(generator);
+    this.#calls.delete(requestId);
+    generator.return?.(undefined)?.catch?.(() => {});
+    return true;
+  }
+
+  /** @internal True if the call run by `generator` was cancelled. */
+  cancelled(generator: AsyncIterator<unknown>): boolean {
+    return this.#cancelled.has(generator);
   }
 
   /** @internal Called once by the server when the socket has closed. */
@@ -147,6 +177,7 @@ export class Client implements HubMember {
       generator.return?.(undefined)?.catch?.(() => {});
     }
     this.#running.clear();
+    this.#calls.clear();
   }
 }
 

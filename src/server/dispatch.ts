@@ -69,6 +69,11 @@ export function receive(
   let message: SocketMessage;
   try {
     const frame = decodeFrame(bytes);
+    if (frame.end) {
+      // A client's REQUEST|END frame cancels its call; nothing is sent back.
+      client.cancel(frame.requestId!);
+      return DONE;
+    }
     const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
     message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
   } catch (err) {
@@ -103,11 +108,11 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
       return fail(server, client, message, err);
     }
     const iterator = generator as unknown as AsyncIterator<unknown>;
-    client.track(iterator);
+    client.track(iterator, message.requestId);
     try {
       const limit = server.config.backpressureLimit;
       for await (const out of generator) {
-        if (!client.isOpen) return;
+        if (!client.isOpen || client.cancelled(iterator)) return;
         emit(server, client, message, out);
         // Backpressure: the plug stays suspended at its yield until a slow
         // client has taken most of what is queued for it.
@@ -116,8 +121,9 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
     } catch (err) {
       return fail(server, client, message, err);
     } finally {
-      client.untrack(iterator);
+      client.untrack(iterator, message.requestId);
     }
+    if (client.cancelled(iterator)) return;
   }
   const requestId = message.requestId;
   if (requestId !== undefined) {

@@ -174,3 +174,26 @@ Deno.test("SsocketClient turns http: URLs into ws: URLs", async () => {
   assert.ok(client.url.startsWith("ws://"));
   assert.ok((client.call("echo", 1) as Call<unknown>) instanceof Call);
 });
+
+Deno.test("Call.first() and a timeout cancel the plug on the server", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "ticks.ts": `export async function* ticks(m, client) {
+        try {
+          for (let i = 0; ; i++) {
+            yield { payload: i };
+            await new Promise((r) => setTimeout(r, m.payload.every));
+          }
+        } finally {
+          client.server.log.info("ticks " + m.payload.tag + " stopped");
+        }
+      }`,
+    },
+  });
+  await using client = await connect(srv.url);
+  assert.equal(await client.call("ticks", { every: 5, tag: "first" }).first(), 0);
+  await srv.waitForLog(/ticks first stopped/);
+  const slow = client.call("ticks", { every: 500, tag: "timeout" }, { timeout: 50 });
+  await assert.rejects(slow.all(), TimeoutError);
+  await srv.waitForLog(/ticks timeout stopped/);
+});

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { encodeFrame } from "../../src/protocol/frame.ts";
 import { startServer, TestSocket } from "../_harness.ts";
 
 const ECHO = "export async function* echo(m) { yield { payload: m.payload }; }";
@@ -227,4 +228,34 @@ Deno.test("NOT_FOUND answers unknown and hostile event names", async () => {
     assert.equal(frames[0].end, true);
     assert.equal((frames[0].json as { code: string }).code, "NOT_FOUND");
   }
+});
+
+Deno.test("a REQUEST|END frame from the client cancels its call at the next yield", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "ticks.ts": `export async function* ticks(_m, client) {
+        try {
+          for (let i = 0; ; i++) {
+            yield { payload: i };
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        } finally {
+          client.server.log.info("ticks finally ran");
+        }
+      }`,
+      "echo.ts": ECHO,
+    },
+  });
+  await using ws = await TestSocket.open(srv.url);
+  ws.send("ticks", null, 9);
+  assert.equal((await ws.next()).json, 0);
+  ws.sendRaw(encodeFrame({ type: 0, event: "ticks", requestId: 9, end: true }));
+  await srv.waitForLog(/ticks finally ran/);
+  // Cancelling an id that is not running is harmless.
+  ws.sendRaw(encodeFrame({ type: 0, event: "ticks", requestId: 12345, end: true }));
+  ws.send("echo", "after");
+  let frame = await ws.next();
+  while (frame.requestId === 9 && !frame.end) frame = await ws.next(); // ticks already in flight
+  assert.equal(frame.json, "after");
+  assert.equal(srv.server.connectionCount, 1);
 });
