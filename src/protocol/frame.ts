@@ -35,12 +35,16 @@ export const MAX_FRAME_SIZE = 0xffff_ffff;
 const TYPE_OFFSET = 4;
 const NAME_LENGTH_OFFSET = 5;
 /**
- * Up to these lengths, ASCII text is encoded / decoded by a JavaScript loop
- * instead of a TextEncoder / TextDecoder call (each call costs ~0.4 µs).
- * Measured crossovers on Deno 2.9: ~64 characters to encode, ~128 to decode.
+ * Up to this many characters, ASCII text is encoded by a JavaScript loop
+ * instead of a TextEncoder call (each call costs ~0.4 µs; measured crossover
+ * on Deno 2.9: ~64 characters).
  */
 const SHORT_ASCII_ENCODE = 64;
-const SHORT_ASCII_DECODE = 128;
+/**
+ * Up to this many bytes, a payload is checked for ASCII in JavaScript and then
+ * decoded without validation, ~3x faster than the validating decoder.
+ */
+const SHORT_ASCII_DECODE = 4096;
 
 /** A decoded frame. `payload` is a view into the decoded message, not a copy. */
 export interface Frame {
@@ -70,6 +74,7 @@ export interface FrameInit {
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const looseUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Returns how many bytes `text` takes in UTF-8, without encoding it.
@@ -97,7 +102,11 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-function checkInit(init: FrameInit, nameBytes: number, payloadBytes: number): number {
+/**
+ * @internal Validates a frame's fields and returns its total size.
+ * Shared with {@linkcode FrameEncoder} in frame_encoder.ts.
+ */
+export function checkInit(init: FrameInit, nameBytes: number, payloadBytes: number): number {
   if (!Number.isInteger(init.type) || init.type < 0 || init.type > MAX_EVENT_TYPE) {
     throw new ProtocolError(ErrorCode.ENCODE_ERROR, `Event type ${init.type} is not defined`);
   }
@@ -129,9 +138,16 @@ function checkInit(init: FrameInit, nameBytes: number, payloadBytes: number): nu
   return total;
 }
 
-/** Writes the header, name and request id; returns where the payload starts. */
-function writeHead(out: Uint8Array, init: FrameInit, nameBytes: number): number {
-  const total = out.length;
+/**
+ * @internal Writes the header, name and request id of a frame of `total`
+ * bytes; returns where the payload starts.
+ */
+export function writeHead(
+  out: Uint8Array,
+  init: FrameInit,
+  nameBytes: number,
+  total: number = out.length,
+): number {
   out[0] = total >>> 24;
   out[1] = (total >>> 16) & 0xff;
   out[2] = (total >>> 8) & 0xff;
@@ -316,8 +332,10 @@ function decodeStrict(bytes: Uint8Array, what: string): string {
 export function decodeJsonPayload(frame: Pick<Frame, "payload">): unknown {
   const payload = frame.payload;
   if (payload.length === 0) return undefined;
+  // ASCII is valid UTF-8 as it is, so the non-validating decoder (3x faster
+  // than the fatal one for short text) is safe once the bytes are checked.
   const text = payload.length <= SHORT_ASCII_DECODE && isAscii(payload)
-    ? String.fromCharCode.apply(null, payload as unknown as number[])
+    ? looseUtf8.decode(payload)
     : decodeStrict(payload, "Payload");
   try {
     return JSON.parse(text);

@@ -14,7 +14,7 @@
  */
 
 import { EventType } from "../protocol/event_type.ts";
-import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
+import type { FrameInit } from "../protocol/frame.ts";
 import { CloseCode } from "../protocol/errors.ts";
 import { eventStream, SyncStreams } from "./sync_streams.ts";
 import type { HubMember } from "./hub.ts";
@@ -26,7 +26,10 @@ export interface SocketLike {
   readonly readyState: number;
   /** Bytes queued but not yet sent. */
   readonly bufferedAmount: number;
-  /** Queues a binary message. */
+  /**
+   * Queues a binary message. It must copy `data` (or be done with it) before
+   * returning: the server reuses the buffer behind `data` for the next frame.
+   */
   send(data: Uint8Array): void;
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
@@ -104,14 +107,41 @@ export class Client implements HubMember {
     if (type === EventType.SYNC) {
       const state = encodeJsonFrameState(message.payload);
       const delta = this.sync.next(eventStream(message.event), state);
-      return this.sendFrame(encodeFrame({ type, event: message.event }, delta));
+      return this.sendBytes({ type, event: message.event }, delta);
     }
-    return this.sendFrame(encodeJsonFrame(type, message.event, message.payload));
+    return this.sendJson(type, message.event, message.payload);
+  }
+
+  /**
+   * @internal Encodes a JSON frame in the server's reusable buffer and sends
+   * it (the socket copies on send, so no per-frame allocation is needed).
+   *
+   * @throws {ProtocolError} when the frame cannot be encoded
+   */
+  sendJson(
+    type: number,
+    event: string,
+    value: unknown,
+    requestId?: number,
+    end?: boolean,
+  ): boolean {
+    if (!this.isOpen) return false;
+    return this.#write(this.server.encoder.json(type, event, value, requestId, end));
+  }
+
+  /** @internal Like {@linkcode sendJson}, around raw payload bytes. */
+  sendBytes(init: FrameInit, payload?: Uint8Array): boolean {
+    if (!this.isOpen) return false;
+    return this.#write(this.server.encoder.frame(init, payload));
   }
 
   /** Sends an encoded frame; false (and nothing sent) if the socket is not open. */
   sendFrame(frame: Uint8Array): boolean {
     if (!this.isOpen) return false;
+    return this.#write(frame);
+  }
+
+  #write(frame: Uint8Array): boolean {
     try {
       this.#socket.send(frame);
       return true;

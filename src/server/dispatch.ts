@@ -15,7 +15,6 @@ import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import {
   decodeFrame,
   decodeJsonPayload,
-  encodeFrame,
   encodeJsonFrame,
   peekRequestId,
 } from "../protocol/frame.ts";
@@ -89,13 +88,13 @@ export function receive(
 }
 
 function notFound(client: Client, message: SocketMessage): void {
-  client.sendFrame(encodeJsonFrame(
+  client.sendJson(
     EventType.NOT_FOUND,
     message.event,
     { code: ErrorCode.NOT_FOUND, message: `No plug answers event "${message.event}"` },
     message.requestId,
     message.requestId !== undefined,
-  ));
+  );
 }
 
 /** Runs every handler of `plug` in order, then closes a correlated call. */
@@ -128,9 +127,7 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
   const requestId = message.requestId;
   if (requestId !== undefined) {
     client.sync.forget(requestStream(requestId));
-    client.sendFrame(
-      encodeFrame({ type: EventType.MESSAGE, event: message.event, requestId, end: true }),
-    );
+    client.sendBytes({ type: EventType.MESSAGE, event: message.event, requestId, end: true });
   }
 }
 
@@ -151,9 +148,9 @@ function emit(server: Server, client: Client, message: SocketMessage, out: Yield
     const requestId = message.requestId;
     const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
     const delta = client.sync.next(stream, encodeJsonFrameState(out.payload));
-    client.sendFrame(encodeFrame({ type, event, requestId }, delta));
+    client.sendBytes({ type, event, requestId }, delta);
   } else {
-    client.sendFrame(encodeJsonFrame(type, event, out.payload, message.requestId));
+    client.sendJson(type, event, out.payload, message.requestId);
   }
 }
 
@@ -165,9 +162,7 @@ function fail(server: Server, client: Client, message: SocketMessage, err: unkno
 }
 
 function sendError(client: Client, event: string, payload: ErrorPayload, requestId?: number) {
-  client.sendFrame(
-    encodeJsonFrame(EventType.ERROR, event, payload, requestId, requestId !== undefined),
-  );
+  client.sendJson(EventType.ERROR, event, payload, requestId, requestId !== undefined);
 }
 
 function errorPayload(err: unknown): ErrorPayload {

@@ -16,6 +16,7 @@ import type { Config } from "../../config.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { CloseCode } from "../protocol/errors.ts";
 import { encodeJsonFrame } from "../protocol/frame.ts";
+import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import { Logger } from "../log.ts";
 import { PlugRegistry } from "../plugs/registry.ts";
 import type { PlugSource } from "../plugs/loader.ts";
@@ -66,6 +67,8 @@ export class Server {
   #closing?: Promise<void>;
   /** Resolved when the last connection has gone, while closing. */
   #drained?: PromiseWithResolvers<void>;
+  /** @internal Encodes frames to one connection without a per-frame allocation. */
+  readonly encoder: FrameEncoder = new FrameEncoder();
   /** Where the transport listens, once it does. */
   addr?: { hostname: string; port: number; secure: boolean };
 
