@@ -1,13 +1,13 @@
 /**
  * Installs `ssocket` with `deno install -g` into a temporary root, with the
- * permission set docs/CLI.md recommends, and runs it from another folder.
+ * permission set README.md recommends, and runs it from another folder.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { TestSocket } from "../_harness.ts";
 import { DENO_JSON, IMPORT_MAP, MOD, run, Spawned, tempDir } from "./_command.ts";
 
-/** The permissions documented in docs/CLI.md as sufficient. */
+/** The permissions documented in README.md as sufficient. */
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-write=plugs"];
 const ignore = Deno.build.os === "windows";
 const PLUG = `import { EventType } from "ssocket";
@@ -69,7 +69,7 @@ Deno.test({
 
 Deno.test({
   name:
-    'deno install --config alone does not resolve plugs\' "ssocket" import (update docs/CLI.md if this changes)',
+    'deno install --config alone does not resolve plugs\' "ssocket" import (update README.md if this changes)',
   ignore,
   async fn() {
     await using root = await tempDir("ssocket_root_");
