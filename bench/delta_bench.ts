@@ -17,6 +17,7 @@
  */
 
 import { applyDelta, createDelta } from "../src/protocol/delta.ts";
+import { prng } from "../tests/_random.ts";
 
 /** The part of npm:fossil-delta (2.x) the bench uses. */
 interface Fossil {
@@ -52,17 +53,6 @@ const MAX_REPS = 15;
 const RESULTS_PATH = new URL("./results/delta.md", import.meta.url);
 
 const utf8 = new TextEncoder();
-
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A scenario: successive states as UTF-8 JSON, the first one is the initial state. */
 interface Scenario {
@@ -382,7 +372,7 @@ export async function runDeltaBench(): Promise<string> {
     );
   }
   const METHODS = methods(fossil);
-  const random = mulberry32(SEED);
+  const random = prng(SEED);
   const scenarios = [
     countersScenario(random),
     frontInsertScenario(random),

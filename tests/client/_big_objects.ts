@@ -7,6 +7,8 @@
  * @module
  */
 
+import { prng as random } from "../_random.ts";
+
 /** One item of the catalogue. */
 export interface Item {
   id: number;
@@ -24,17 +26,6 @@ export interface Catalogue {
 
 const ITEMS = 2_500;
 const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function item(id: number, next: () => number): Item {
   const word = () => WORDS[Math.floor(next() * WORDS.length)];

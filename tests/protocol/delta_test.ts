@@ -12,20 +12,10 @@ import {
   readDeltaHeader,
 } from "../../src/protocol/delta.ts";
 import { ErrorCode, ProtocolError } from "../../src/protocol/errors.ts";
+import { prng } from "../_random.ts";
 
 const utf8 = new TextEncoder();
 const bytes = (text: string) => utf8.encode(text);
-
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -127,7 +117,7 @@ Deno.test("createDelta() of identical states is one cursor copy", () => {
 });
 
 Deno.test("createDelta() costs what changed for a small edit in a large state", () => {
-  const random = mulberry32(7);
+  const random = prng(7);
   const items = Array.from({ length: 20000 }, (_, i) => ({ id: i, v: Math.floor(random() * 1e6) }));
   const base = bytes(JSON.stringify(items));
   items[12345].v = 42;
@@ -139,7 +129,7 @@ Deno.test("createDelta() costs what changed for a small edit in a large state", 
 });
 
 Deno.test("createDelta() handles inserts, deletes and moves with small deltas", () => {
-  const random = mulberry32(11);
+  const random = prng(11);
   const text = Array.from({ length: 4000 }, () => Math.floor(random() * 1e9).toString(36)).join(
     " ",
   );
@@ -258,7 +248,7 @@ Deno.test("applyDelta() rejects a corrupted checksum with DELTA_CHECKSUM_MISMATC
 // --- Hostile input -----------------------------------------------------------
 
 Deno.test("applyDelta() rejects every truncation of a valid delta", () => {
-  const random = mulberry32(3);
+  const random = prng(3);
   const base = bytes(JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ i, r: random() }))));
   const target = bytes(
     JSON.stringify(Array.from({ length: 310 }, (_, i) => ({ i, r: i % 7 ? random() : 0 }))),
@@ -351,7 +341,7 @@ Deno.test("applyDelta() honours maxTargetLength", () => {
 
 Deno.test("applyDelta() rejects random garbage only with ProtocolError", () => {
   const seed = 0xbad5eed;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const base = bytes("0123456789".repeat(20));
   for (let round = 0; round < 3000; round++) {
     const length = Math.floor(random() * 40);
@@ -371,7 +361,7 @@ Deno.test("applyDelta() rejects random garbage only with ProtocolError", () => {
 
 Deno.test("applyDelta() rejects bit flips of a valid delta with ProtocolError or returns the target", () => {
   const seed = 0xf11b;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const base = bytes(JSON.stringify({ list: Array.from({ length: 100 }, (_, i) => i * 3) }));
   const target = bytes(JSON.stringify({ list: Array.from({ length: 101 }, (_, i) => i * 3 + 1) }));
   const delta = createDelta(base, target);
@@ -469,7 +459,7 @@ function checkCase(random: () => number, base: Uint8Array, target: Uint8Array, l
 
 Deno.test("createDelta() round-trips random edits of small inputs (property)", () => {
   const seed = 0x5eed0001;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   for (let round = 0; round < 1500; round++) {
     const label = `seed ${seed} round ${round}`;
     const alphabet = [2, 4, 26, 256][round % 4];
@@ -482,7 +472,7 @@ Deno.test("createDelta() round-trips random edits of small inputs (property)", (
 
 Deno.test("createDelta() round-trips JSON states edited like a plug would (property)", () => {
   const seed = 0x5eed0002;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const state = {
     rows: Array.from({ length: 500 }, (_, i) => ({ id: i, score: Math.floor(random() * 1000) })),
   };
@@ -503,7 +493,7 @@ Deno.test("createDelta() round-trips JSON states edited like a plug would (prope
 
 Deno.test("createDelta() round-trips large inputs up to 5 MB without going quadratic", () => {
   const seed = 0x5eed0003;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const mb = 1024 * 1024;
   const started = performance.now();
   const sameByte = new Uint8Array(5 * mb).fill(0x61);
@@ -525,7 +515,7 @@ Deno.test("createDelta() round-trips large inputs up to 5 MB without going quadr
 
 Deno.test("createDelta() compresses a first SYNC (empty base) of repetitive and random data", () => {
   const seed = 0x5eed0004;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const empty = new Uint8Array(0);
   // Repetitive JSON, like a plug's state.
   const rows = Array.from({ length: 8000 }, (_, i) => ({
@@ -562,7 +552,7 @@ Deno.test("createDelta() compresses a first SYNC (empty base) of repetitive and 
 
 Deno.test("createDelta() stays fast on pathological inputs (work budget)", () => {
   const seed = 0x5eed0005;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const mb = 1024 * 1024;
   const json = () => {
     const rows = [];
