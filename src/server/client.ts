@@ -105,7 +105,7 @@ export class Client implements HubMember {
     if (!this.isOpen) return false;
     const type = message.type ?? EventType.MESSAGE;
     if (type === EventType.SYNC) {
-      const state = encodeJsonFrameState(message.payload);
+      const state = encodeSyncState(message.payload);
       const delta = this.sync.next(eventStream(message.event), state);
       return this.sendBytes({ type, event: message.event }, delta);
     }
@@ -214,6 +214,6 @@ export class Client implements HubMember {
 const utf8 = new TextEncoder();
 
 /** The state a SYNC frame updates: the UTF-8 JSON of the payload. */
-export function encodeJsonFrameState(payload: unknown): Uint8Array {
+export function encodeSyncState(payload: unknown): Uint8Array {
   return utf8.encode(JSON.stringify(payload) ?? "null");
 }

@@ -19,7 +19,7 @@ import {
   peekRequestId,
 } from "../protocol/frame.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
-import { type Client, encodeJsonFrameState } from "./client.ts";
+import { type Client, encodeSyncState } from "./client.ts";
 import { SocketMessage } from "./message.ts";
 import type { Server } from "./server.ts";
 import { eventStream, requestStream } from "./sync_streams.ts";
@@ -147,7 +147,7 @@ function emit(server: Server, client: Client, message: SocketMessage, out: Yield
   } else if (type === EventType.SYNC) {
     const requestId = message.requestId;
     const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
-    const delta = client.sync.next(stream, encodeJsonFrameState(out.payload));
+    const delta = client.sync.next(stream, encodeSyncState(out.payload));
     client.sendBytes({ type, event, requestId }, delta);
   } else {
     client.sendJson(type, event, out.payload, message.requestId);
