@@ -90,6 +90,8 @@ export interface Config {
   memoryMetrics: MemoryMetricsOptions;
   /** Clustering over Redis pub/sub. */
   cluster: ClusterOptions;
+  /** Milliseconds a plug may take to yield (or finish) before its caller gets ERROR PLUG_TIMEOUT and the call is abandoned; 0 waits forever (plugs that wait for events between yields need that). */
+  plugTimeout: number;
   /** Bytes queued for a slow client above which the plug answering it waits at its next yield until the client catches up; 0 never waits. */
   backpressureLimit: number;
   /** Most bytes of SYNC state kept per connection; past it the next SYNC is sent as full state. */
@@ -117,6 +119,7 @@ export const defaultConfig: Config = {
   validateFunctionShape: true,
   memoryMetrics: { isOn: false, interval: 10_000 },
   cluster: { redisUrl: "", channel: "ssocket" },
+  plugTimeout: 0,
   backpressureLimit: 1_048_576,
   syncStateLimit: 16_000_000,
   reloadDebounce: 30,

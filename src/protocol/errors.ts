@@ -36,6 +36,8 @@ export const ErrorCode = {
   NOT_FOUND: "NOT_FOUND",
   /** The plug threw while handling the message. */
   PLUG_ERROR: "PLUG_ERROR",
+  /** The plug took longer than `plugTimeout` to yield or finish. */
+  PLUG_TIMEOUT: "PLUG_TIMEOUT",
   /** The plug yielded something that cannot be sent. */
   INVALID_YIELD: "INVALID_YIELD",
   /** A value cannot be encoded into a frame (name too long, frame too big). */

@@ -110,7 +110,10 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
     client.track(iterator, message.requestId);
     try {
       const limit = server.config.backpressureLimit;
-      for await (const out of generator) {
+      const steps = server.config.plugTimeout > 0
+        ? withStepTimeout(generator, server.config.plugTimeout)
+        : generator;
+      for await (const out of steps) {
         if (!client.isOpen || client.cancelled(iterator)) return;
         emit(server, client, message, out);
         // Backpressure: the plug stays suspended at its yield until a slow
@@ -128,6 +131,36 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
   if (requestId !== undefined) {
     client.sync.forget(requestStream(requestId));
     client.sendBytes({ type: EventType.MESSAGE, event: message.event, requestId, end: true });
+  }
+}
+
+/**
+ * The plug's yields, failing with `PLUG_TIMEOUT` when one takes longer than
+ * `ms`. The timed-out generator is asked to return; if it never reaches a
+ * yield again it is simply abandoned, and the caller has its answer.
+ */
+async function* withStepTimeout(generator: AsyncIterable<Yield>, ms: number) {
+  const iterator = generator[Symbol.asyncIterator]();
+  try {
+    while (true) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ProtocolError(ErrorCode.PLUG_TIMEOUT, `Plug gave no answer within ${ms} ms`),
+            ),
+          ms,
+        );
+      });
+      const step = await Promise.race([iterator.next(), timeout]).finally(() =>
+        clearTimeout(timer)
+      );
+      if (step.done) return;
+      yield step.value;
+    }
+  } finally {
+    iterator.return?.(undefined)?.catch?.(() => {});
   }
 }
 

@@ -259,3 +259,27 @@ Deno.test("a REQUEST|END frame from the client cancels its call at the next yiel
   assert.equal(frame.json, "after");
   assert.equal(srv.server.connectionCount, 1);
 });
+
+Deno.test("with plugTimeout, a plug that hangs gets its caller ERROR PLUG_TIMEOUT", async () => {
+  await using srv = await startServer({
+    config: { plugTimeout: 100 },
+    plugs: {
+      "hang.ts": `export async function* hang() {
+        yield { payload: "started" };
+        await new Promise(() => {}); // never settles
+      }`,
+      "steady.ts": `export async function* steady() {
+        for (let i = 0; i < 3; i++) {
+          await new Promise((r) => setTimeout(r, 30));
+          yield { payload: i };
+        }
+      }`,
+    },
+  });
+  await using ws = await TestSocket.open(srv.url);
+  const hung = await ws.call("hang", null, 1);
+  assert.deepEqual(hung.map((f) => [f.type, f.end]), [[0, false], [4, true]]);
+  assert.equal((hung[1].json as { code: string }).code, "PLUG_TIMEOUT");
+  const steady = await ws.call("steady", null, 2);
+  assert.deepEqual(steady.map((f) => f.json), [0, 1, 2, null], "each step is timed, not the call");
+});
