@@ -4,19 +4,11 @@
  * member as the SYNC stream "chat/members". When the connection closes, the
  * others get "chat/left" and the shorter member list.
  */
-import { EventType, PlugError, type Server, type SocketMessage } from "ssocket";
+import { EventType, PlugError, type SocketMessage } from "ssocket";
+import { pushMembers } from "./_members.ts";
 import type { Client } from "ssocket";
 
 const MAX_NAME = 40;
-
-/** Sends the current member list to every member, as a SYNC delta against what each holds. */
-function pushMembers(server: Server): void {
-  const named = server.connections.filter((c) => typeof c.data.name === "string");
-  const members = named.map((c) => ({ id: c.id, name: c.data.name as string }));
-  for (const member of named) {
-    member.send({ event: "chat/members", type: EventType.SYNC, payload: { members } });
-  }
-}
 
 export async function* join(message: SocketMessage<{ name?: unknown }>, client: Client) {
   const name = message.payload?.name;

@@ -5,10 +5,8 @@
  */
 import { EventType } from "ssocket";
 import type { Client } from "ssocket";
+import { memberList } from "./_members.ts";
 
 export async function* members(_message: unknown, client: Client) {
-  const list = client.server.connections
-    .filter((c) => typeof c.data.name === "string")
-    .map((c) => ({ id: c.id, name: c.data.name as string }));
-  yield { type: EventType.SYNC, payload: { members: list } };
+  yield { type: EventType.SYNC, payload: { members: memberList(client.server) } };
 }

@@ -15,13 +15,14 @@
 import type { Config } from "../../config.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { CloseCode } from "../protocol/errors.ts";
-import { encodeJsonFrame } from "../protocol/frame.ts";
+import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
+import { createDelta } from "../protocol/delta.ts";
 import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import { Logger } from "../log.ts";
 import { PlugRegistry } from "../plugs/registry.ts";
 import type { PlugSource } from "../plugs/loader.ts";
 import type { Plug } from "../plugs/types.ts";
-import { Client, type OutgoingMessage, type SocketLike } from "./client.ts";
+import { Client, encodeSyncState, type OutgoingMessage, type SocketLike } from "./client.ts";
 import { Hub } from "./hub.ts";
 import { receive } from "./dispatch.ts";
 
@@ -40,6 +41,21 @@ export interface ServerOptions {
   plugs?: PlugRegistry;
   /** Where plugs missing from the registry are looked for (lazy loading). */
   source?: Pick<PlugSource, "resolve">;
+}
+
+const NO_STATE = new Uint8Array(0);
+
+/**
+ * The frame for a connection on another process. Its SYNC state lives there,
+ * so a SYNC goes as a full state (a delta against empty bytes), which the
+ * client applies by resetting that stream.
+ */
+function remoteFrame(message: OutgoingMessage | Uint8Array): Uint8Array {
+  if (message instanceof Uint8Array) return message;
+  const type = message.type ?? EventType.MESSAGE;
+  if (type !== EventType.SYNC) return encodeJsonFrame(type, message.event, message.payload);
+  const state = encodeSyncState(message.payload);
+  return encodeFrame({ type, event: message.event }, createDelta(NO_STATE, state));
 }
 
 /** How long `close()` waits for clients to answer the close frame. */
@@ -112,17 +128,15 @@ export class Server {
 
   /**
    * Sends a message to one connection by id (here or, clustered, anywhere).
-   * A SYNC message to a local connection is sent as a delta.
+   * A SYNC message is a delta against what a local connection holds, and a
+   * full state for a connection on another process.
    *
    * @returns false if no such connection could be reached
    */
   sendTo(connectionId: string, message: OutgoingMessage | Uint8Array): boolean {
     const local = this.hub.registry.get(connectionId);
     if (local) return local.send(message);
-    const frame = message instanceof Uint8Array
-      ? message
-      : encodeJsonFrame(message.type ?? EventType.MESSAGE, message.event, message.payload);
-    return this.hub.sendTo(connectionId, frame);
+    return this.hub.sendTo(connectionId, remoteFrame(message));
   }
 
   /** Runs `hook` for each new connection; returns a function that removes it. */

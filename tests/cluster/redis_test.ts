@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Hub } from "../../src/server/hub.ts";
 import type { Client } from "../../src/server/client.ts";
 import { RedisAdapter } from "../../src/cluster/redis.ts";
+import { applyDelta, readDeltaHeader } from "../../src/protocol/delta.ts";
 import { startServer, TestSocket } from "../_harness.ts";
 
 async function reachable(port: number): Promise<boolean> {
@@ -95,6 +96,13 @@ Deno.test({
       assert.equal(one.server.sendTo(cId, { event: "direct", payload: 42 }), true);
       const direct = await c.next();
       assert.deepEqual([direct.event, direct.json], ["direct", 42]);
+      // A SYNC to another process arrives as a full state the client can apply.
+      assert.equal(one.server.sendTo(cId, { event: "doc", type: 3, payload: { v: [1, 2] } }), true);
+      const sync = await c.next();
+      assert.equal(sync.type, 3);
+      assert.equal(readDeltaHeader(sync.payload).baseLength, 0);
+      const state = new TextDecoder().decode(applyDelta(new Uint8Array(), sync.payload));
+      assert.deepEqual(JSON.parse(state), { v: [1, 2] });
       // b got nothing in the meantime: its next frame is the one sent to it now.
       two.server.sendTo(two.server.connections.find((x) => x.id !== cId)!.id, {
         event: "marker",
