@@ -155,7 +155,9 @@ export class Server {
   accept(socket: SocketLike): Client {
     const client = new Client(socket, this);
     this.hub.registry.add(client);
-    this.log.debug(`Connection ${client.id} opened (${this.connectionCount} open)`);
+    if (this.log.enabled("debug")) {
+      this.log.debug(`Connection ${client.id} opened (${this.connectionCount} open)`);
+    }
     this.#runHooks(this.#connectHooks, client, "onConnect");
     return client;
   }
@@ -169,7 +171,9 @@ export class Server {
   disconnect(client: Client, code?: number, reason?: string): void {
     if (!this.hub.registry.delete(client.id)) return;
     client.dispose();
-    this.log.debug(`Connection ${client.id} closed (${code ?? "-"} ${reason ?? ""})`);
+    if (this.log.enabled("debug")) {
+      this.log.debug(`Connection ${client.id} closed (${code ?? "-"} ${reason ?? ""})`);
+    }
     this.#runHooks(this.#disconnectHooks, client, "onDisconnect");
     if (this.connectionCount === 0) this.#drained?.resolve();
   }
