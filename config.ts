@@ -90,6 +90,10 @@ export interface Config {
   memoryMetrics: MemoryMetricsOptions;
   /** Clustering over Redis pub/sub. */
   cluster: ClusterOptions;
+  /** Comma-separated origins whose pages may connect, e.g. "https://app.example.com,http://localhost:8080"; "" allows every origin. Other origins get HTTP 403. */
+  allowedOrigins: string;
+  /** Heartbeat: seconds of silence after which a client is pinged and, if no pong comes back in time, disconnected (a vanished client is noticed). 0 turns heartbeats off. */
+  idleTimeout: number;
   /** Milliseconds a plug may take to yield (or finish) before its caller gets ERROR PLUG_TIMEOUT and the call is abandoned; 0 waits forever (plugs that wait for events between yields need that). */
   plugTimeout: number;
   /** Bytes queued for a slow client above which the plug answering it waits at its next yield until the client catches up; 0 never waits. */
@@ -119,6 +123,8 @@ export const defaultConfig: Config = {
   validateFunctionShape: true,
   memoryMetrics: { isOn: false, interval: 10_000 },
   cluster: { redisUrl: "", channel: "ssocket" },
+  allowedOrigins: "",
+  idleTimeout: 30,
   plugTimeout: 0,
   backpressureLimit: 1_048_576,
   syncStateLimit: 16_000_000,

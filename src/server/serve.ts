@@ -163,7 +163,14 @@ function listen(server: Server, routes: ReadonlyMap<string, HttpRoute>): void {
 }
 
 function upgrade(server: Server, request: Request): Response {
-  const { socket, response } = Deno.upgradeWebSocket(request);
+  const origin = request.headers.get("origin");
+  if (!originAllowed(server.config.allowedOrigins, origin)) {
+    server.log.warn(`Refused a WebSocket from origin ${origin ?? "(none)"}`);
+    return new Response("Origin not allowed", { status: 403 });
+  }
+  const { socket, response } = Deno.upgradeWebSocket(request, {
+    idleTimeout: server.config.idleTimeout,
+  });
   socket.binaryType = "arraybuffer";
   let client: Client | undefined;
   socket.onopen = () => {
@@ -178,6 +185,16 @@ function upgrade(server: Server, request: Request): Response {
   // An error is always followed by close, where cleanup happens.
   socket.onerror = () => {};
   return response;
+}
+
+/**
+ * True when `origin` may open a WebSocket. Browsers always send Origin, so a
+ * list stops other sites' pages from connecting with the user's cookies;
+ * non-browser clients send none and are let through.
+ */
+export function originAllowed(allowed: string, origin: string | null): boolean {
+  if (allowed === "" || origin === null) return true;
+  return allowed.split(",").some((entry) => entry.trim() === origin);
 }
 
 function startMemoryMetrics(server: Server): void {
