@@ -9,7 +9,7 @@
 import { encodeJsonFrame } from "../../src/protocol/frame.ts";
 import { type LoadResult, runLoad } from "../lib/load.ts";
 import { CLOCK_TICKS } from "../lib/proc.ts";
-import { type ServerKind, startServer } from "../lib/servers.ts";
+import { type RunningServer, type ServerKind, startServer } from "../lib/servers.ts";
 import { base64, ECHO_PAYLOAD } from "./throughput.ts";
 
 const MESSAGE = 0;
@@ -22,42 +22,61 @@ export interface BroadcastOptions {
   rounds: number;
 }
 
-/** ssocket (plug yielding a BROADCAST) vs bare Deno (a loop over its sockets). */
-export async function broadcast(
-  options: BroadcastOptions,
-  progress: (line: string) => void,
+/**
+ * Runs `measure` on a fresh server of each kind per round, alternating which
+ * kind goes first, and collects the results by kind.
+ */
+async function freshServerRounds(
+  kinds: ServerKind[],
+  rounds: number,
+  measure: (server: RunningServer) => Promise<LoadResult>,
+  report: (round: number, kind: ServerKind, result: LoadResult) => void,
 ): Promise<Map<ServerKind, LoadResult[]>> {
-  const kinds: ServerKind[] = ["deno-broadcast", "ssocket"];
   const results = new Map<ServerKind, LoadResult[]>(kinds.map((k) => [k, []]));
-  const frame = base64(encodeJsonFrame(MESSAGE, "broadcast", ECHO_PAYLOAD));
-  for (let round = 0; round < options.rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < kinds.length; i++) {
       const kind = kinds[(i + round) % kinds.length];
       const server = await startServer(kind);
       try {
-        const result = await runLoad({
-          mode: "broadcast",
-          url: server.url,
-          serverPid: server.pid,
-          connections: options.receivers,
-          window: 1,
-          warmupMs: 0,
-          durationMs: 0,
-          frame,
-          repeats: options.repeats,
-          clockTicks: CLOCK_TICKS,
-        });
+        const result = await measure(server);
         results.get(kind)!.push(result);
-        progress(
-          `  round ${round + 1} ${kind}: all ${options.receivers} in ${result.p50.toFixed(2)} ms ` +
-            `(p50), lost ${result.lost}`,
-        );
+        report(round + 1, kind, result);
       } finally {
         await server.stop();
       }
     }
   }
   return results;
+}
+
+/** ssocket (plug yielding a BROADCAST) vs bare Deno (a loop over its sockets). */
+export function broadcast(
+  options: BroadcastOptions,
+  progress: (line: string) => void,
+): Promise<Map<ServerKind, LoadResult[]>> {
+  const frame = base64(encodeJsonFrame(MESSAGE, "broadcast", ECHO_PAYLOAD));
+  return freshServerRounds(
+    ["deno-broadcast", "ssocket"],
+    options.rounds,
+    (server) =>
+      runLoad({
+        mode: "broadcast",
+        url: server.url,
+        serverPid: server.pid,
+        connections: options.receivers,
+        window: 1,
+        warmupMs: 0,
+        durationMs: 0,
+        frame,
+        repeats: options.repeats,
+        clockTicks: CLOCK_TICKS,
+      }),
+    (round, kind, result) =>
+      progress(
+        `  round ${round} ${kind}: all ${options.receivers} in ${result.p50.toFixed(2)} ms ` +
+          `(p50), lost ${result.lost}`,
+      ),
+  );
 }
 
 /** Options of {@linkcode idleMemory}. */
@@ -67,40 +86,31 @@ export interface IdleOptions {
 }
 
 /** Server RSS growth per idle connection: a fresh server per round. */
-export async function idleMemory(
+export function idleMemory(
   options: IdleOptions,
   progress: (line: string) => void,
 ): Promise<Map<ServerKind, LoadResult[]>> {
-  const kinds: ServerKind[] = ["deno", "ssocket"];
-  const results = new Map<ServerKind, LoadResult[]>(kinds.map((k) => [k, []]));
   const frame = base64(encodeJsonFrame(MESSAGE, "echo", ECHO_PAYLOAD));
-  for (let round = 0; round < options.rounds; round++) {
-    for (let i = 0; i < kinds.length; i++) {
-      const kind = kinds[(i + round) % kinds.length];
-      const server = await startServer(kind);
-      try {
-        const result = await runLoad({
-          mode: "idle",
-          url: server.url,
-          serverPid: server.pid,
-          connections: options.connections,
-          window: 1,
-          warmupMs: 0,
-          durationMs: 0,
-          frame,
-          clockTicks: CLOCK_TICKS,
-        });
-        results.get(kind)!.push(result);
-        const perConnection = (result.rssAfter! - result.rssBefore!) / result.count;
-        progress(
-          `  round ${round + 1} ${kind}: ${result.count} open, ${
-            perConnection.toFixed(1)
-          } KiB each`,
-        );
-      } finally {
-        await server.stop();
-      }
-    }
-  }
-  return results;
+  return freshServerRounds(
+    ["deno", "ssocket"],
+    options.rounds,
+    (server) =>
+      runLoad({
+        mode: "idle",
+        url: server.url,
+        serverPid: server.pid,
+        connections: options.connections,
+        window: 1,
+        warmupMs: 0,
+        durationMs: 0,
+        frame,
+        clockTicks: CLOCK_TICKS,
+      }),
+    (round, kind, result) => {
+      const perConnection = (result.rssAfter! - result.rssBefore!) / result.count;
+      progress(
+        `  round ${round} ${kind}: ${result.count} open, ${perConnection.toFixed(1)} KiB each`,
+      );
+    },
+  );
 }
