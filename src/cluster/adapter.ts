@@ -15,13 +15,17 @@
 
 /** A frame travelling between processes. */
 export interface ClusterMessage {
-  /** `broadcast` goes to every connection; `direct` to connection `to`. */
-  kind: "broadcast" | "direct";
-  /** The encoded frame, sent as is. */
+  /**
+   * `broadcast` goes to every connection; `direct` to connection `to`;
+   * `sync` carries a SYNC frame whose payload is a whole state, which the
+   * process holding connection `to` sends as a delta against what it holds.
+   */
+  kind: "broadcast" | "direct" | "sync";
+  /** The encoded frame (sent as is, except for `sync`). */
   frame: Uint8Array;
   /** Connection id to leave out of a broadcast. */
   exclude?: string;
-  /** Target connection id of a direct message. */
+  /** Target connection id of a direct or sync message. */
   to?: string;
 }
 

@@ -4,8 +4,8 @@
  * which pub/sub brokers echo back to every subscriber.
  *
  * ```
- * u8 kind (0 broadcast, 1 direct) | u8 node id length | node id | u8 connection id length |
- * connection id (exclude for broadcast, target for direct; may be empty) | frame
+ * u8 kind (0 broadcast, 1 direct, 2 sync) | u8 node id length | node id |
+ * u8 connection id length | connection id (exclude for broadcast, else the target) | frame
  * ```
  *
  * @example
@@ -22,6 +22,7 @@ import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 
 const KIND_BROADCAST = 0;
 const KIND_DIRECT = 1;
+const KIND_SYNC = 2;
 const MAX_ID_BYTES = 255;
 
 const utf8 = new TextEncoder();
@@ -30,12 +31,18 @@ const fromUtf8 = new TextDecoder();
 /** Encodes a cluster message with the id of the node that sends it. */
 export function encodeEnvelope(nodeId: string, message: ClusterMessage): Uint8Array {
   const node = utf8.encode(nodeId);
-  const connection = utf8.encode((message.kind === "direct" ? message.to : message.exclude) ?? "");
+  const connection = utf8.encode(
+    (message.kind === "broadcast" ? message.exclude : message.to) ?? "",
+  );
   if (node.length > MAX_ID_BYTES || connection.length > MAX_ID_BYTES) {
     throw new RangeError(`Cluster ids are limited to ${MAX_ID_BYTES} bytes`);
   }
   const out = new Uint8Array(3 + node.length + connection.length + message.frame.length);
-  out[0] = message.kind === "direct" ? KIND_DIRECT : KIND_BROADCAST;
+  out[0] = message.kind === "direct"
+    ? KIND_DIRECT
+    : message.kind === "sync"
+    ? KIND_SYNC
+    : KIND_BROADCAST;
   out[1] = node.length;
   out.set(node, 2);
   out[2 + node.length] = connection.length;
@@ -52,7 +59,7 @@ export function encodeEnvelope(nodeId: string, message: ClusterMessage): Uint8Ar
 export function decodeEnvelope(bytes: Uint8Array): { nodeId: string; message: ClusterMessage } {
   if (bytes.length < 3) throw new ProtocolError(ErrorCode.FRAME_TOO_SHORT, "Envelope too short");
   const kind = bytes[0];
-  if (kind !== KIND_BROADCAST && kind !== KIND_DIRECT) {
+  if (kind !== KIND_BROADCAST && kind !== KIND_DIRECT && kind !== KIND_SYNC) {
     throw new ProtocolError(ErrorCode.INVALID_EVENT_TYPE, `Envelope kind ${kind} is unknown`);
   }
   const nodeEnd = 2 + bytes[1];
@@ -66,8 +73,8 @@ export function decodeEnvelope(bytes: Uint8Array): { nodeId: string; message: Cl
   const nodeId = fromUtf8.decode(bytes.subarray(2, nodeEnd));
   const connection = fromUtf8.decode(bytes.subarray(nodeEnd + 1, connectionEnd));
   const frame = bytes.subarray(connectionEnd);
-  const message: ClusterMessage = kind === KIND_DIRECT
-    ? { kind: "direct", frame, to: connection }
-    : { kind: "broadcast", frame, exclude: connection || undefined };
+  const message: ClusterMessage = kind === KIND_BROADCAST
+    ? { kind: "broadcast", frame, exclude: connection || undefined }
+    : { kind: kind === KIND_SYNC ? "sync" : "direct", frame, to: connection };
   return { nodeId, message };
 }

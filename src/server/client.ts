@@ -105,11 +105,21 @@ export class Client implements HubMember {
     if (!this.isOpen) return false;
     const type = message.type ?? EventType.MESSAGE;
     if (type === EventType.SYNC) {
-      const state = encodeSyncState(message.payload);
-      const delta = this.sync.next(eventStream(message.event), state);
-      return this.sendBytes({ type, event: message.event }, delta);
+      return this.sendSync(message.event, encodeSyncState(message.payload));
     }
     return this.sendJson(type, message.event, message.payload);
+  }
+
+  /**
+   * Sends a SYNC state (UTF-8 JSON bytes) as a delta against the state this
+   * connection holds for `event`.
+   *
+   * @returns false if the connection is closed
+   */
+  sendSync(event: string, state: Uint8Array): boolean {
+    if (!this.isOpen) return false;
+    const delta = this.sync.next(eventStream(event), state);
+    return this.sendBytes({ type: EventType.SYNC, event }, delta);
   }
 
   /**

@@ -14,6 +14,8 @@
  */
 
 import { type ClusterAdapter, type ClusterMessage, MemoryAdapter } from "../cluster/adapter.ts";
+import { EventType } from "../protocol/event_type.ts";
+import { decodeFrame, encodeFrame } from "../protocol/frame.ts";
 
 /** What the hub needs from a connection. */
 export interface HubMember {
@@ -21,6 +23,8 @@ export interface HubMember {
   readonly id: string;
   /** Sends an encoded frame; false if the socket is not open. */
   sendFrame(frame: Uint8Array): boolean;
+  /** Sends a SYNC state as a delta against what this connection holds for `event`. */
+  sendSync(event: string, state: Uint8Array): boolean;
 }
 
 /** Where the connections of this process are kept. */
@@ -92,6 +96,20 @@ export class Hub<C extends HubMember = HubMember> {
     return this.adapter.publish({ kind: "direct", frame, to: id });
   }
 
+  /**
+   * Sends a SYNC state to one connection, wherever it is. Only the process
+   * holding the connection knows the state it has, so it computes the delta;
+   * peers receive the whole state.
+   *
+   * @returns true if sent locally or handed to peers
+   */
+  sendSyncTo(id: string, event: string, state: Uint8Array): boolean {
+    const local = this.registry.get(id);
+    if (local) return local.sendSync(event, state);
+    const frame = encodeFrame({ type: EventType.SYNC, event }, state);
+    return this.adapter.publish({ kind: "sync", frame, to: id });
+  }
+
   #broadcastLocal(frame: Uint8Array, excludeId?: string): number {
     let sent = 0;
     for (const connection of this.registry.values()) {
@@ -101,7 +119,17 @@ export class Hub<C extends HubMember = HubMember> {
   }
 
   #deliver(message: ClusterMessage): void {
-    if (message.kind === "broadcast") this.#broadcastLocal(message.frame, message.exclude);
-    else if (message.to) this.registry.get(message.to)?.sendFrame(message.frame);
+    if (message.kind === "broadcast") {
+      this.#broadcastLocal(message.frame, message.exclude);
+      return;
+    }
+    const member = message.to ? this.registry.get(message.to) : undefined;
+    if (!member) return;
+    if (message.kind === "direct") {
+      member.sendFrame(message.frame);
+    } else {
+      const { event, payload } = decodeFrame(message.frame);
+      member.sendSync(event, payload);
+    }
   }
 }

@@ -15,8 +15,7 @@
 import type { Config } from "../../config.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { CloseCode } from "../protocol/errors.ts";
-import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
-import { createDelta } from "../protocol/delta.ts";
+import { encodeJsonFrame } from "../protocol/frame.ts";
 import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import { Logger } from "../log.ts";
 import { PlugRegistry } from "../plugs/registry.ts";
@@ -41,21 +40,6 @@ export interface ServerOptions {
   plugs?: PlugRegistry;
   /** Where plugs missing from the registry are looked for (lazy loading). */
   source?: Pick<PlugSource, "resolve">;
-}
-
-const NO_STATE = new Uint8Array(0);
-
-/**
- * The frame for a connection on another process. Its SYNC state lives there,
- * so a SYNC goes as a full state (a delta against empty bytes), which the
- * client applies by resetting that stream.
- */
-function remoteFrame(message: OutgoingMessage | Uint8Array): Uint8Array {
-  if (message instanceof Uint8Array) return message;
-  const type = message.type ?? EventType.MESSAGE;
-  if (type !== EventType.SYNC) return encodeJsonFrame(type, message.event, message.payload);
-  const state = encodeSyncState(message.payload);
-  return encodeFrame({ type, event: message.event }, createDelta(NO_STATE, state));
 }
 
 /** How long `close()` waits for clients to answer the close frame. */
@@ -128,15 +112,20 @@ export class Server {
 
   /**
    * Sends a message to one connection by id (here or, clustered, anywhere).
-   * A SYNC message is a delta against what a local connection holds, and a
-   * full state for a connection on another process.
+   * A SYNC message is sent as a delta against the state the connection holds,
+   * computed by the process that holds it.
    *
    * @returns false if no such connection could be reached
    */
   sendTo(connectionId: string, message: OutgoingMessage | Uint8Array): boolean {
+    if (message instanceof Uint8Array) return this.hub.sendTo(connectionId, message);
+    const type = message.type ?? EventType.MESSAGE;
+    if (type === EventType.SYNC) {
+      return this.hub.sendSyncTo(connectionId, message.event, encodeSyncState(message.payload));
+    }
     const local = this.hub.registry.get(connectionId);
     if (local) return local.send(message);
-    return this.hub.sendTo(connectionId, remoteFrame(message));
+    return this.hub.sendTo(connectionId, encodeJsonFrame(type, message.event, message.payload));
   }
 
   /** Runs `hook` for each new connection; returns a function that removes it. */

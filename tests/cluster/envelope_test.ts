@@ -8,6 +8,8 @@ Deno.test("decodeEnvelope(encodeEnvelope()) keeps kind, ids and frame", () => {
   const direct = decodeEnvelope(encodeEnvelope("node-a", { kind: "direct", to: "conn-1", frame }));
   assert.equal(direct.nodeId, "node-a");
   assert.deepEqual(direct.message, { kind: "direct", to: "conn-1", frame });
+  const sync = decodeEnvelope(encodeEnvelope("n", { kind: "sync", to: "conn-2", frame }));
+  assert.deepEqual(sync.message, { kind: "sync", to: "conn-2", frame });
   const all = decodeEnvelope(encodeEnvelope("n", { kind: "broadcast", frame }));
   assert.deepEqual(all.message, { kind: "broadcast", exclude: undefined, frame });
   const but = decodeEnvelope(encodeEnvelope("n", { kind: "broadcast", exclude: "me", frame }));

@@ -96,13 +96,22 @@ Deno.test({
       assert.equal(one.server.sendTo(cId, { event: "direct", payload: 42 }), true);
       const direct = await c.next();
       assert.deepEqual([direct.event, direct.json], ["direct", 42]);
-      // A SYNC to another process arrives as a full state the client can apply.
+      // A SYNC sent from another process is a delta against what c holds (nothing yet).
       assert.equal(one.server.sendTo(cId, { event: "doc", type: 3, payload: { v: [1, 2] } }), true);
       const sync = await c.next();
       assert.equal(sync.type, 3);
       assert.equal(readDeltaHeader(sync.payload).baseLength, 0);
-      const state = new TextDecoder().decode(applyDelta(new Uint8Array(), sync.payload));
-      assert.deepEqual(JSON.parse(state), { v: [1, 2] });
+      let state: Uint8Array = applyDelta(new Uint8Array(), sync.payload);
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(state)), { v: [1, 2] });
+      // The process holding c keeps the stream: its next SYNC is a delta against that state.
+      assert.equal(
+        two.server.sendTo(cId, { event: "doc", type: 3, payload: { v: [1, 2, 3] } }),
+        true,
+      );
+      const next = await c.next();
+      assert.equal(readDeltaHeader(next.payload).baseLength, state.length);
+      state = applyDelta(state, next.payload);
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(state)), { v: [1, 2, 3] });
       // b got nothing in the meantime: its next frame is the one sent to it now.
       two.server.sendTo(two.server.connections.find((x) => x.id !== cId)!.id, {
         event: "marker",
