@@ -53,16 +53,21 @@ export interface RunOptions {
   cmd?: string;
 }
 
-/** Runs `args` to completion (e.g. `ssocketArgs("-h")`). */
-export async function run(args: string[], options: RunOptions): Promise<RunResult> {
-  const output = await new Deno.Command(options.cmd ?? Deno.execPath(), {
+/** The command both `run` and `Spawned` start: no colours, no stdin, output piped. */
+function command(args: string[], options: RunOptions): Deno.Command {
+  return new Deno.Command(options.cmd ?? Deno.execPath(), {
     args,
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
-  }).output();
+  });
+}
+
+/** Runs `args` to completion (e.g. `ssocketArgs("-h")`). */
+export async function run(args: string[], options: RunOptions): Promise<RunResult> {
+  const output = await command(args, options).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
@@ -87,14 +92,7 @@ export class Spawned implements AsyncDisposable {
   readonly #reading: Promise<void>;
 
   constructor(args: string[], options: RunOptions) {
-    this.child = new Deno.Command(options.cmd ?? Deno.execPath(), {
-      args,
-      cwd: options.cwd,
-      env: { NO_COLOR: "1", ...options.env },
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
+    this.child = command(args, options).spawn();
     this.#reading = Promise.all([this.#readStdout(), this.#readStderr()]).then(() => {});
   }
 
