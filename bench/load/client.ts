@@ -20,6 +20,21 @@
 import { cpuSeconds, rssKiB, sleep } from "../lib/proc.ts";
 import { clientFrame, RawSocket } from "./raw_ws.ts";
 
+/**
+ * Starts a measured window; the function it returns ends it and gives the
+ * wall time and the CPU seconds the server and this client used in it.
+ */
+function measureWindow(serverPid: number) {
+  const server0 = cpuSeconds(serverPid);
+  const self0 = cpuSeconds(Deno.pid);
+  const t0 = performance.now();
+  return () => ({
+    seconds: (performance.now() - t0) / 1000,
+    serverCpu: cpuSeconds(serverPid) - server0,
+    clientCpu: cpuSeconds(Deno.pid) - self0,
+  });
+}
+
 /** What the runner asks the client to do. */
 export interface LoadConfig {
   mode: "echo" | "stream" | "broadcast" | "idle";
@@ -197,15 +212,11 @@ async function runWindowed(config: LoadConfig): Promise<LoadResult> {
   }
 
   await sleep(config.warmupMs);
-  const cpu0 = cpuSeconds(config.serverPid);
-  const self0 = cpuSeconds(Deno.pid);
-  const t0 = performance.now();
+  const window = measureWindow(config.serverPid);
   measuring = true;
   await sleep(config.durationMs);
   measuring = false;
-  const seconds = (performance.now() - t0) / 1000;
-  const serverCpu = cpuSeconds(config.serverPid) - cpu0;
-  const clientCpu = cpuSeconds(Deno.pid) - self0;
+  const { seconds, serverCpu, clientCpu } = window();
   const count = measured;
   sending = false;
   const drainUntil = performance.now() + DRAIN_MS;
@@ -256,9 +267,7 @@ async function runBroadcast(config: LoadConfig): Promise<LoadResult> {
     return performance.now() - t0;
   };
   for (let i = 0; i < Math.max(3, repeats / 4); i++) await once();
-  const cpu0 = cpuSeconds(config.serverPid);
-  const self0 = cpuSeconds(Deno.pid);
-  const t0 = performance.now();
+  const window = measureWindow(config.serverPid);
   const samples = new Samples();
   let lost = 0;
   for (let i = 0; i < repeats; i++) {
@@ -266,9 +275,7 @@ async function runBroadcast(config: LoadConfig): Promise<LoadResult> {
     if (Number.isNaN(ms)) lost += receivers.length - got;
     else samples.push(ms);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const serverCpu = cpuSeconds(config.serverPid) - cpu0;
-  const clientCpu = cpuSeconds(Deno.pid) - self0;
+  const { seconds, serverCpu, clientCpu } = window();
   for (const ws of [...receivers, sender]) ws.close();
   const sorted = samples.sorted();
   return {
@@ -300,13 +307,11 @@ async function runIdle(config: LoadConfig): Promise<LoadResult> {
   for (const ws of warm) ws.close();
   await sleep(IDLE_SETTLE_MS);
   const rssBefore = rssKiB(config.serverPid);
-  const cpu0 = cpuSeconds(config.serverPid);
-  const t0 = performance.now();
+  const window = measureWindow(config.serverPid);
   const sockets = await openAll(config.url, config.connections);
   await sleep(IDLE_SETTLE_MS);
   const rssAfter = rssKiB(config.serverPid);
-  const seconds = (performance.now() - t0) / 1000;
-  const serverCpu = cpuSeconds(config.serverPid) - cpu0;
+  const { seconds, serverCpu } = window();
   for (const ws of sockets) ws.close();
   return {
     count: sockets.length,
