@@ -54,12 +54,14 @@ export interface MemoryMetricsOptions {
   interval: number;
 }
 
-/** Running several ssocket processes as one: BROADCAST and `sendTo` reach them all. */
+/** Running several ssocket processes as one: BROADCAST, rooms, presence and `sendTo` reach them all. */
 export interface ClusterOptions {
   /** Redis URL whose pub/sub joins the processes, e.g. "redis://127.0.0.1:6379"; "" runs alone. */
   redisUrl: string;
-  /** Pub/sub channel shared by the processes of one cluster. */
+  /** Pub/sub channel shared by the processes of one cluster; also the prefix of its Redis keys. */
   channel: string;
+  /** Seconds after which the members of a node that died without a goodbye are reported as left by the others. */
+  presenceTimeout: number;
 }
 
 /** The whole ssocket configuration. Pass it to the server; never read it from a global. */
@@ -122,7 +124,7 @@ export const defaultConfig: Config = {
   TLS: { port: 443, hostname: "0.0.0.0", certFile: "./cert.pem", keyFile: "./key.pem" },
   validateFunctionShape: true,
   memoryMetrics: { isOn: false, interval: 10_000 },
-  cluster: { redisUrl: "", channel: "ssocket" },
+  cluster: { redisUrl: "", channel: "ssocket", presenceTimeout: 15 },
   allowedOrigins: "",
   idleTimeout: 30,
   plugTimeout: 0,

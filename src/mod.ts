@@ -1,15 +1,18 @@
 /**
  * ssocket: serverless-style WebSocket functions for Deno.
  *
- * This module is both the public API for plug authors and embedders, and the
- * `ssocket` command (`deno run -A src/mod.ts [flags]`).
+ * This module is the public API for plug authors and embedders — the plug
+ * API ({@linkcode Client}, {@linkcode Server}), the message and yield shapes,
+ * the codecs and errors — and the `ssocket` command
+ * (`deno run -A src/mod.ts [flags]`). The runtime's connections, dispatcher
+ * and hub are not exported.
  *
  * @example
  * ```ts ignore
  * // plugs/chat/send.ts — answers event "chat/send"
- * import { EventType, type SocketMessage } from "ssocket";
- * export async function* send(message: SocketMessage<{ text: string }>) {
- *   yield { type: EventType.BROADCAST, payload: { text: message.payload.text } };
+ * import { type Client, EventType, type SocketMessage } from "ssocket";
+ * export async function* send(message: SocketMessage<{ text: string }>, client: Client) {
+ *   yield { type: EventType.BROADCAST, room: "lobby", payload: { text: message.payload.text } };
  * }
  * ```
  * @module
@@ -26,15 +29,21 @@ export {
   type FrameInit,
 } from "./protocol/frame.ts";
 export { applyDelta, createDelta } from "./protocol/delta.ts";
-export type { Plug, PlugHandler, Yield } from "./plugs/types.ts";
+export type { PlugHandler, Yield } from "./plugs/types.ts";
+export type {
+  BroadcastOptions,
+  Client,
+  ConnectionHook,
+  Member,
+  OutgoingMessage,
+  PresenceChange,
+  Server,
+} from "./plugs/api.ts";
 export { SocketMessage } from "./server/message.ts";
-export { Client, type OutgoingMessage, type SocketLike } from "./server/client.ts";
-export { type ConnectionHook, Server, type ServerOptions } from "./server/server.ts";
-export { type ConnectionRegistry, Hub, MemoryRegistry } from "./server/hub.ts";
-export { type ClusterAdapter, type ClusterMessage, MemoryAdapter } from "./cluster/adapter.ts";
-export { type InitHook, serve, type ServeOptions } from "./server/serve.ts";
+export { type InitHook, serve, type ServeOptions } from "./server/start.ts";
+export type { ClusterAdapter, ClusterMessage } from "./cluster/adapter.ts";
 export { type Config, defaultConfig, type PartialConfig, withDefaults } from "../config.ts";
-export { Logger } from "./log.ts";
+export type { Logger } from "./log.ts";
 
 if (import.meta.main) {
   // No top-level await here: plugs import this module, and an import of a

@@ -15,14 +15,18 @@ import {
   encodeJsonFrame,
   type Frame,
 } from "../src/protocol/frame.ts";
-import { type InitHook, serve } from "../src/server/serve.ts";
-import type { Server } from "../src/server/server.ts";
-import type { Hub } from "../src/server/hub.ts";
-import type { Client } from "../src/server/client.ts";
+import { type InitHook, start } from "../src/server/start.ts";
+import type { Runtime } from "../src/server/runtime.ts";
+import type { Connection } from "../src/server/connection.ts";
+import type { Server } from "../src/plugs/api.ts";
+import type { ClusterAdapter } from "../src/cluster/adapter.ts";
 
 /** A server under test with its temporary folder and captured log. */
 export interface TestServer extends AsyncDisposable {
+  /** The server as plugs and embedders see it. */
   server: Server;
+  /** The runtime behind it, for assertions on internals. */
+  runtime: Runtime;
   /** ws:// URL of the server. */
   url: string;
   /** The temporary folder; plugs are in `plugsDir`. */
@@ -45,8 +49,8 @@ export interface StartOptions {
   config?: PartialConfig;
   /** INIT hook. */
   init?: InitHook;
-  /** Connection registry and cluster adapter (in-memory by default). */
-  hub?: Hub<Client>;
+  /** The way to other nodes (none by default). */
+  adapter?: ClusterAdapter;
 }
 
 /** Starts a real server on an ephemeral port. Close it (or `await using`). */
@@ -78,19 +82,21 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       waiter.resolve(line);
     }
   });
-  let server: Server;
+  let runtime: Runtime;
   try {
-    server = await serve({ config, log, init: options.init ?? false, hub: options.hub });
+    runtime = await start({ config, log, init: options.init ?? false, adapter: options.adapter });
   } catch (err) {
     await Deno.remove(dir, { recursive: true });
     throw err;
   }
+  const server = runtime.api;
   const close = async () => {
     await server.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   return {
     server,
+    runtime,
     url: server.url!,
     dir,
     plugsDir,
@@ -110,6 +116,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The first open connection of a test server, as the runtime holds it. */
+export function firstConnection(srv: TestServer): Connection {
+  const [connection] = srv.runtime.hub.connections.values();
+  if (!connection) throw new Error("The server has no open connection");
+  return connection;
 }
 
 /** How long a test waits for an expected event before failing instead of hanging. */

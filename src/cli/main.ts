@@ -17,8 +17,8 @@
 import type { Config } from "../../config.ts";
 import { Logger } from "../log.ts";
 import { CloseCode } from "../protocol/errors.ts";
-import { serve } from "../server/serve.ts";
-import type { Server } from "../server/server.ts";
+import type { Server } from "../plugs/api.ts";
+import { serve } from "../server/start.ts";
 import { VERSION } from "../version.ts";
 import { parseArgs } from "./flags.ts";
 import { generatePlug } from "./generate.ts";

@@ -14,6 +14,9 @@
 /** Files and folders starting with this are helpers, not plugs. */
 export const PRIVATE_PREFIX = "_";
 
+/** Event names starting with this are the runtime's own (e.g. `$presence`), never plugs. */
+export const RESERVED_PREFIX = "$";
+
 /** Extensions a plug file may have, tried in this order. */
 export const PLUG_EXTENSIONS = [".ts", ".js"] as const;
 
@@ -24,10 +27,12 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\\]/;
 /**
  * True when `name` can only mean a file inside the plugs folder: relative
  * segments separated by "/", none empty, "." or "..", no backslash, NUL or
- * control character, and no leading "/".
+ * control character, no leading "/", and no leading "$" (reserved for the
+ * runtime's own events, so no file can answer or shadow them).
  */
 export function isSafeEventName(name: string): boolean {
   if (name.length === 0 || name.length > 255 || FORBIDDEN.test(name)) return false;
+  if (name.startsWith(RESERVED_PREFIX)) return false;
   for (const segment of name.split("/")) {
     if (segment === "" || segment === "." || segment === "..") return false;
   }

@@ -15,14 +15,16 @@ import type { EventType } from "../protocol/event_type.ts";
 
 /**
  * What a plug yields. Each yield becomes one frame: `MESSAGE` (default) goes
- * to the caller, `BROADCAST` to every connection, `SYNC` sends a delta of
- * `payload` against what the caller already holds.
+ * to the caller, `BROADCAST` to every connection (or the members of `room`),
+ * `SYNC` sends a delta of `payload` against what the caller already holds.
  */
 export interface Yield<P = unknown> {
   /** Event name of the frame; defaults to the request's event. */
   event?: string;
   /** Event type of the frame; defaults to `EventType.MESSAGE`. */
   type?: EventType;
+  /** With `type: EventType.BROADCAST`: only the members of this room, on every node. */
+  room?: string;
   /** The JSON-serializable payload. */
   payload: P;
 }

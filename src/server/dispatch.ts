@@ -1,28 +1,24 @@
 /**
  * Dispatch: one binary message in, a plug run, its yields out as frames.
  * Knows nothing of Deno.serve, file watching or Redis; it talks to the
- * server's registry, plug source and hub only.
+ * runtime's registry, plug source and hub only, and every frame it sends
+ * goes out through the hub.
  *
  * @example
  * ```ts ignore
- * socket.onmessage = (e) => receive(server, client, e.data);
+ * socket.onmessage = (e) => receive(runtime, connection, e.data);
  * ```
  * @module
  */
 
 import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
-import {
-  decodeFrame,
-  decodeJsonPayload,
-  encodeJsonFrame,
-  peekRequestId,
-} from "../protocol/frame.ts";
+import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
-import { type Client, encodeSyncState } from "./client.ts";
+import type { Connection } from "./connection.ts";
 import { SocketMessage } from "./message.ts";
-import type { Server } from "./server.ts";
-import { eventStream, requestStream } from "./sync_streams.ts";
+import type { Runtime } from "./runtime.ts";
+import { requestStream } from "./sync_streams.ts";
 
 /** The payload of ERROR and NOT_FOUND frames. */
 export interface ErrorPayload {
@@ -41,12 +37,12 @@ const DONE: Promise<void> = Promise.resolve();
  * without one more promise per message.
  */
 export function receive(
-  server: Server,
-  client: Client,
+  server: Runtime,
+  client: Connection,
   data: ArrayBuffer | Uint8Array | string | Blob,
 ): Promise<void> {
   if (typeof data === "string") {
-    sendError(client, "", {
+    sendError(server, client, "", {
       code: ErrorCode.TEXT_NOT_SUPPORTED,
       message: "Text messages are not supported; send binary frames",
     });
@@ -58,7 +54,7 @@ export function receive(
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
   // Checked on the received size, before anything is decoded.
   if (bytes.length > server.config.payloadLimit) {
-    sendError(client, "", {
+    sendError(server, client, "", {
       code: ErrorCode.PAYLOAD_TOO_LARGE,
       message:
         `Message of ${bytes.length} bytes exceeds payloadLimit ${server.config.payloadLimit}`,
@@ -77,18 +73,19 @@ export function receive(
     message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
   } catch (err) {
     const requestId = peekRequestId(bytes);
-    sendError(client, "", errorPayload(err), requestId);
+    sendError(server, client, "", errorPayload(err), requestId);
     return DONE;
   }
   const plug = server.plugs.get(message.event);
   if (plug) return run(server, client, plug, message);
   return server.source.resolve(message.event).then((found) =>
-    found ? run(server, client, found, message) : notFound(client, message)
+    found ? run(server, client, found, message) : notFound(server, client, message)
   );
 }
 
-function notFound(client: Client, message: SocketMessage): void {
-  client.sendJson(
+function notFound(server: Runtime, client: Connection, message: SocketMessage): void {
+  server.hub.toConnection(
+    client,
     EventType.NOT_FOUND,
     message.event,
     { code: ErrorCode.NOT_FOUND, message: `No plug answers event "${message.event}"` },
@@ -98,11 +95,11 @@ function notFound(client: Client, message: SocketMessage): void {
 }
 
 /** Runs every handler of `plug` in order, then closes a correlated call. */
-async function run(server: Server, client: Client, plug: Plug, message: SocketMessage) {
+async function run(server: Runtime, client: Connection, plug: Plug, message: SocketMessage) {
   for (const handler of plug.handlers) {
     let generator: AsyncIterable<Yield>;
     try {
-      generator = handler(message, client);
+      generator = handler(message, client.api);
     } catch (err) {
       return fail(server, client, message, err);
     }
@@ -115,7 +112,7 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
         : generator;
       for await (const out of steps) {
         if (!client.isOpen || client.cancelled(iterator)) return;
-        emit(server, client, message, out);
+        server.hub.routeYield(client, message.event, message.requestId, out);
         // Backpressure: the plug stays suspended at its yield until a slow
         // client has taken most of what is queued for it.
         if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
@@ -130,7 +127,7 @@ async function run(server: Server, client: Client, plug: Plug, message: SocketMe
   const requestId = message.requestId;
   if (requestId !== undefined) {
     client.sync.forget(requestStream(requestId));
-    client.sendBytes({ type: EventType.MESSAGE, event: message.event, requestId, end: true });
+    server.hub.toConnection(client, EventType.MESSAGE, message.event, undefined, requestId, true);
   }
 }
 
@@ -164,38 +161,28 @@ async function* withStepTimeout(generator: AsyncIterable<Yield>, ms: number) {
   }
 }
 
-/** Turns one yield into a frame to the caller, to everyone, or a SYNC delta. */
-function emit(server: Server, client: Client, message: SocketMessage, out: Yield): void {
-  if (out === null || typeof out !== "object") {
-    throw new ProtocolError(
-      ErrorCode.INVALID_YIELD,
-      `Plug yielded ${out === null ? "null" : typeof out}; yield { payload } objects`,
-    );
-  }
-  const type = out.type ?? EventType.MESSAGE;
-  const event = out.event ?? message.event;
-  if (type === EventType.BROADCAST) {
-    const frame = encodeJsonFrame(type, event, out.payload);
-    server.hub.broadcast(frame, server.config.excludeSenderOnBroadcast ? client.id : undefined);
-  } else if (type === EventType.SYNC) {
-    const requestId = message.requestId;
-    const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
-    const delta = client.sync.next(stream, encodeSyncState(out.payload));
-    client.sendBytes({ type, event, requestId }, delta);
-  } else {
-    client.sendJson(type, event, out.payload, message.requestId);
-  }
-}
-
-function fail(server: Server, client: Client, message: SocketMessage, err: unknown): void {
+function fail(server: Runtime, client: Connection, message: SocketMessage, err: unknown): void {
   server.log.error(`Plug "${message.event}" failed:`, err);
   if (message.requestId !== undefined) client.sync.forget(requestStream(message.requestId));
   const payload = err instanceof ProtocolError ? errorPayload(err) : plugErrorPayload(err);
-  sendError(client, message.event, payload, message.requestId);
+  sendError(server, client, message.event, payload, message.requestId);
 }
 
-function sendError(client: Client, event: string, payload: ErrorPayload, requestId?: number) {
-  client.sendJson(EventType.ERROR, event, payload, requestId, requestId !== undefined);
+function sendError(
+  server: Runtime,
+  client: Connection,
+  event: string,
+  payload: ErrorPayload,
+  requestId?: number,
+) {
+  server.hub.toConnection(
+    client,
+    EventType.ERROR,
+    event,
+    payload,
+    requestId,
+    requestId !== undefined,
+  );
 }
 
 function errorPayload(err: unknown): ErrorPayload {

@@ -12,7 +12,7 @@
 
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { VERSION } from "../version.ts";
-import type { Server } from "./server.ts";
+import type { Runtime } from "./runtime.ts";
 
 /** A handler for one fixed path, e.g. `/ssocket.js`. */
 export type HttpRoute = (request: Request) => Response | Promise<Response>;
@@ -70,7 +70,7 @@ export const DEFAULT_ROUTES: ReadonlyMap<string, HttpRoute> = new Map([
 
 /** Answers a non-WebSocket request. */
 export async function handleHttp(
-  server: Server,
+  server: Runtime,
   routes: ReadonlyMap<string, HttpRoute>,
   request: Request,
 ): Promise<Response> {
@@ -88,7 +88,7 @@ export async function handleHttp(
     name: "ssocket",
     version: VERSION,
     websocket: "connect with a WebSocket to this URL",
-    connections: server.connectionCount,
+    connections: server.hub.connections.size,
     events: server.plugs.events(),
   });
 }

@@ -53,7 +53,7 @@ Deno.test({
   // Sanitizers stay on: browser.close() releases Playwright's child process and pipes.
   async fn(t) {
     let srv = await start();
-    const port = srv.server.addr!.port;
+    const port = srv.runtime.addr!.port;
     const base = `http://127.0.0.1:${port}/`;
     const clients: SsocketClient[] = [];
     const join = async (name: string) => {

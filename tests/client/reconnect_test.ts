@@ -43,7 +43,7 @@ Deno.test("backoffDelay() grows exponentially up to maxDelay, less up to jitter"
 
 Deno.test("SsocketClient reconnects after a restart, keeps listeners, flushes the offline buffer", async () => {
   let srv = await start();
-  const port = srv.server.addr!.port;
+  const port = srv.runtime.addr!.port;
   const client = new SsocketClient(srv.url, {
     reconnect: { initialDelay: 20, maxDelay: 100 },
     offlineBuffer: 2,

@@ -25,7 +25,8 @@ const PLUGS = {
       if (c.data.runs <= m.payload.bad) {
         const bad = createDelta(utf8.encode('{"step":1}'), utf8.encode('{"step":2}'));
         bad[readDeltaHeader(bad).opsOffset - 1] ^= 0xff;
-        c.sendFrame(encodeFrame({ type: 3, event: m.event, requestId: m.requestId }, bad));
+        // The plug API cannot send a corrupt delta; the test's raw-frame hook can.
+        globalThis.sendRawFrame(c.id, encodeFrame({ type: 3, event: m.event, requestId: m.requestId }, bad));
         return;
       }
       yield { type: 3, payload: { step: 2, runs: c.data.runs } };
@@ -63,8 +64,18 @@ Deno.test("SsocketClient.on() rebuilds 50 large objects of an event SYNC stream 
   received[STEPS - 1].items.length = 0;
 });
 
+/** A server whose plugs may write raw frames, so "flaky" can send a corrupt delta. */
+async function startFlakyServer() {
+  const srv = await startServer({ plugs: PLUGS });
+  Object.assign(globalThis, {
+    sendRawFrame: (id: string, frame: Uint8Array) =>
+      srv.runtime.hub.connections.get(id)?.write(frame),
+  });
+  return srv;
+}
+
 Deno.test("SsocketClient re-sends a call whose SYNC delta fails its check", async () => {
-  await using srv = await startServer({ plugs: PLUGS });
+  await using srv = await startFlakyServer();
   await using client = await connect(srv.url);
   const states = await client.call("flaky", { bad: 1 }).all();
   // Run 1 gave step 1, then a corrupt delta; the re-sent call (run 2) starts over.
@@ -73,7 +84,7 @@ Deno.test("SsocketClient re-sends a call whose SYNC delta fails its check", asyn
 });
 
 Deno.test("SsocketClient gives up with SYNC_FAILED after maxResyncs bad deltas", async () => {
-  await using srv = await startServer({ plugs: PLUGS });
+  await using srv = await startFlakyServer();
   await using client = await connect(srv.url, { maxResyncs: 2 });
   const states: unknown[] = [];
   const error = await (async () => {

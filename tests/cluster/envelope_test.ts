@@ -14,6 +14,22 @@ Deno.test("decodeEnvelope(encodeEnvelope()) keeps kind, ids and frame", () => {
   assert.deepEqual(all.message, { kind: "broadcast", exclude: undefined, frame });
   const but = decodeEnvelope(encodeEnvelope("n", { kind: "broadcast", exclude: "me", frame }));
   assert.equal(but.message.exclude, "me");
+  const room = "sala é 🎉".repeat(20);
+  const inRoom = decodeEnvelope(
+    encodeEnvelope("n", { kind: "broadcast", exclude: "me", room, frame }),
+  );
+  assert.deepEqual(inRoom.message, { kind: "broadcast", exclude: "me", room, frame });
+});
+
+Deno.test("decodeEnvelope() rejects every truncation of a room broadcast", () => {
+  const envelope = encodeEnvelope("node", {
+    kind: "broadcast",
+    room: "r",
+    frame: new Uint8Array(),
+  });
+  for (let cut = 0; cut < envelope.length; cut++) {
+    assert.throws(() => decodeEnvelope(envelope.subarray(0, cut)), ProtocolError, `cut ${cut}`);
+  }
 });
 
 Deno.test("decodeEnvelope() rejects truncations and garbage with ProtocolError only", () => {

@@ -4,8 +4,6 @@
  * neither is possible the tests are skipped with a loud reason.
  */
 import assert from "node:assert/strict";
-import { Hub } from "../../src/server/hub.ts";
-import type { Client } from "../../src/server/client.ts";
 import { RedisAdapter } from "../../src/cluster/redis.ts";
 import { applyDelta, readDeltaHeader } from "../../src/protocol/delta.ts";
 import { startServer, TestSocket } from "../_harness.ts";
@@ -58,11 +56,9 @@ if (typeof redis === "string") console.warn(`SKIPPING Redis cluster tests: ${red
 
 /** One server gets its adapter from code, the other from the `cluster` options. */
 async function clusteredServer(url: string, channel: string, viaConfig: boolean) {
-  const hub = viaConfig
-    ? undefined
-    : new Hub<Client>(undefined, await RedisAdapter.connect({ url, channel }));
+  const adapter = viaConfig ? undefined : await RedisAdapter.connect({ url, channel });
   return await startServer({
-    hub,
+    adapter,
     config: viaConfig ? { cluster: { redisUrl: url, channel } } : {},
     plugs: {
       "shout.ts": `export async function* shout(m) { yield { type: 1, payload: m.payload }; }`,
@@ -92,7 +88,7 @@ Deno.test({
 
       const [whoami] = await c.call("whoami", null, 1);
       const cId = whoami.json as string;
-      assert.equal(one.server.hub.registry.get(cId), undefined, "c is not on server one");
+      assert.equal(one.runtime.hub.connections.get(cId), undefined, "c is not on server one");
       assert.equal(one.server.sendTo(cId, { event: "direct", payload: 42 }), true);
       const direct = await c.next();
       assert.deepEqual([direct.event, direct.json], ["direct", 42]);

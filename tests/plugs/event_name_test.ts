@@ -29,6 +29,12 @@ Deno.test("isSafeEventName() rejects names that could leave the plugs folder or 
   for (const name of hostile) assert.ok(!isSafeEventName(name), JSON.stringify(name));
 });
 
+Deno.test("isSafeEventName() and eventNameOf() keep $ names for the runtime", () => {
+  assert.ok(!isSafeEventName("$presence"));
+  assert.ok(isSafeEventName("a/$b"), "only a leading $ is reserved");
+  assert.equal(eventNameOf("$presence.ts"), undefined);
+});
+
 Deno.test("eventNameOf() maps plug files to events and skips other files", () => {
   assert.equal(eventNameOf("echo.ts"), "echo");
   assert.equal(eventNameOf("chat/send.js"), "chat/send");

@@ -135,7 +135,7 @@ Deno.test("with preloadPlugs false, plugs load on first use and hostile names ne
     `Deno.writeTextFileSync(${JSON.stringify(marker)}, "x");
      export async function* outside() { yield { payload: "escaped" }; }`,
   );
-  assert.equal(srv.server.plugs.size, 0, "nothing is loaded before first use");
+  assert.equal(srv.runtime.plugs.size, 0, "nothing is loaded before first use");
   await using ws = await TestSocket.open(srv.url);
   const [lazy] = await ws.call("lazy", null, 1);
   assert.deepEqual(lazy.json, { v: "lazy" });
@@ -162,7 +162,7 @@ Deno.test("files starting with _ are helpers that plugs import, not events", asy
     },
   });
   await using ws = await TestSocket.open(srv.url);
-  assert.deepEqual(srv.server.plugs.events(), ["chat/list"]);
+  assert.deepEqual(srv.runtime.plugs.events(), ["chat/list"]);
   const [list] = await ws.call("chat/list", null, 1);
   assert.deepEqual(list.json, ["ada", "bob"]);
   const [helper] = await ws.call("chat/_names", null, 2);

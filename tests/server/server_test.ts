@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Client } from "../../src/server/client.ts";
+import type { Client } from "../../src/plugs/api.ts";
 import { startServer, TestSocket } from "../_harness.ts";
 
 Deno.test("Server.broadcast() and sendTo() reach connections by id", async () => {
@@ -19,7 +19,7 @@ Deno.test("Server.broadcast() and sendTo() reach connections by id", async () =>
   assert.deepEqual([direct.event, direct.type, direct.json], ["direct", 0, { to: "a" }]);
   assert.equal(srv.server.sendTo("no-such-id", { event: "x", payload: 1 }), false);
 
-  assert.equal(srv.server.broadcast({ event: "news", payload: 1 }, clientA), 1);
+  assert.equal(srv.server.broadcast({ event: "news", payload: 1 }, { exclude: clientA }), 1);
   const news = await b.next();
   assert.deepEqual([news.event, news.type, news.json], ["news", 1, 1]);
   assert.equal(srv.server.broadcast({ event: "all", payload: 2 }), 2);

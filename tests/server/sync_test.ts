@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { applyDelta, readDeltaHeader } from "../../src/protocol/delta.ts";
-import { startServer, TestSocket } from "../_harness.ts";
+import { firstConnection, startServer, TestSocket } from "../_harness.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -75,7 +75,7 @@ Deno.test("correlated SYNC calls are separate streams, forgotten when the call e
   }
   assert.deepEqual(JSON.parse(fromUtf8.decode(states.get(1))), { who: "a", i: 3 });
   assert.deepEqual(JSON.parse(fromUtf8.decode(states.get(2))), { who: "b", i: 3 });
-  assert.equal(srv.server.connections[0].sync.bytes, 0, "ended calls keep no state");
+  assert.equal(firstConnection(srv).sync.bytes, 0, "ended calls keep no state");
 });
 
 Deno.test("past syncStateLimit a SYNC is sent as full state against an empty base", async () => {
@@ -100,19 +100,21 @@ Deno.test("past syncStateLimit a SYNC is sent as full state against an empty bas
     state = applyDelta(base, frame.payload);
   }
   assert.deepEqual(state, utf8.encode(JSON.stringify("x".repeat(2000))));
-  assert.ok(srv.server.connections[0].sync.bytes <= 1000);
+  assert.ok(firstConnection(srv).sync.bytes <= 1000);
 });
 
 Deno.test("a connection's SYNC state is dropped when it closes", async () => {
-  const { promise: dropped, resolve } = Promise.withResolvers<number>();
+  const { promise: closed, resolve } = Promise.withResolvers<void>();
   await using srv = await startServer({
     plugs: { "s.ts": `export async function* s() { yield { type: 3, payload: [1, 2, 3] }; }` },
-    init: (server) => void server.onDisconnect((c) => resolve(c.sync.bytes)),
+    init: (server) => void server.onDisconnect(() => resolve()),
   });
   const ws = await TestSocket.open(srv.url);
   ws.send("s", null);
   await ws.next();
-  assert.equal(srv.server.connections[0].sync.bytes, 7);
+  const connection = firstConnection(srv);
+  assert.equal(connection.sync.bytes, 7);
   await ws.close();
-  assert.equal(await dropped, 0);
+  await closed;
+  assert.equal(connection.sync.bytes, 0);
 });

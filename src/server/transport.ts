@@ -1,0 +1,81 @@
+/**
+ * The Deno transport: `Deno.serve` plus `Deno.upgradeWebSocket`, wired to a
+ * {@linkcode Runtime}. Thin on purpose: it checks the origin, upgrades, and
+ * passes sockets, messages and closes through; everything else happens in
+ * the runtime.
+ *
+ * @example
+ * ```ts ignore
+ * import { listen } from "./transport.ts";
+ * listen(runtime, new Map());
+ * console.log(runtime.url);
+ * ```
+ * @module
+ */
+
+import type { Connection } from "./connection.ts";
+import { handleHttp, type HttpRoute } from "./http.ts";
+import type { Runtime } from "./runtime.ts";
+
+/** Starts listening as the config says; `runtime.close()` stops it. */
+export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): void {
+  const { config } = runtime;
+  const secure = config.secure;
+  const where = secure ? config.TLS : config.INSECURE;
+  const tls = secure
+    ? {
+      cert: Deno.readTextFileSync(config.TLS.certFile),
+      key: Deno.readTextFileSync(config.TLS.keyFile),
+    }
+    : {};
+  const http = Deno.serve({
+    port: where.port,
+    hostname: where.hostname,
+    ...tls,
+    onListen: () => {},
+  }, (request) => {
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return upgrade(runtime, request);
+    }
+    return handleHttp(runtime, routes, request);
+  });
+  const addr = http.addr as Deno.NetAddr;
+  runtime.addr = { hostname: addr.hostname, port: addr.port, secure };
+  runtime.log.info(`Listening on ${runtime.url}`);
+  runtime.addCloser(() => http.shutdown());
+}
+
+function upgrade(runtime: Runtime, request: Request): Response {
+  const origin = request.headers.get("origin");
+  if (!originAllowed(runtime.config.allowedOrigins, origin)) {
+    runtime.log.warn(`Refused a WebSocket from origin ${origin ?? "(none)"}`);
+    return new Response("Origin not allowed", { status: 403 });
+  }
+  const { socket, response } = Deno.upgradeWebSocket(request, {
+    idleTimeout: runtime.config.idleTimeout,
+  });
+  socket.binaryType = "arraybuffer";
+  let connection: Connection | undefined;
+  socket.onopen = () => {
+    connection = runtime.accept(socket);
+  };
+  socket.onmessage = (event) => {
+    if (connection) runtime.receive(connection, event.data);
+  };
+  socket.onclose = (event) => {
+    if (connection) runtime.disconnect(connection, event.code, event.reason);
+  };
+  // An error is always followed by close, where cleanup happens.
+  socket.onerror = () => {};
+  return response;
+}
+
+/**
+ * True when `origin` may open a WebSocket. Browsers always send Origin, so a
+ * list stops other sites' pages from connecting with the user's cookies;
+ * non-browser clients send none and are let through.
+ */
+export function originAllowed(allowed: string, origin: string | null): boolean {
+  if (allowed === "" || origin === null) return true;
+  return allowed.split(",").some((entry) => entry.trim() === origin);
+}
