@@ -96,9 +96,23 @@ export class Spawned implements AsyncDisposable {
     this.#reading = Promise.all([this.#readStdout(), this.#readStderr()]).then(() => {});
   }
 
+  /** The process id. */
+  get pid(): number {
+    return this.child.pid;
+  }
+
   /** Everything written to stderr so far. */
   get stderr(): string {
     return this.#stderr;
+  }
+
+  /** Sends `signal` without waiting; does nothing if the process already exited. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already exited: there is nothing left to signal.
+    }
   }
 
   /** Resolves with the first stdout line matching `pattern`; rejects if output ends first. */
@@ -117,7 +131,7 @@ export class Spawned implements AsyncDisposable {
 
   /** Sends `signal` and waits for exit and the end of its output. */
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<RunResult> {
-    this.child.kill(signal);
+    this.kill(signal);
     return await this.finished();
   }
 
@@ -134,11 +148,7 @@ export class Spawned implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
+    this.kill("SIGKILL");
     await this.child.status;
     await this.#reading;
   }
