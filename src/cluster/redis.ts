@@ -82,6 +82,7 @@ export class RedisAdapter implements ClusterAdapter {
   #listener: PresenceListener = () => {};
   #timer?: ReturnType<typeof setInterval>;
   #up = true;
+  #ticking = false;
   #closed = false;
   #dropped = 0;
   #droppedSince = 0;
@@ -107,7 +108,8 @@ export class RedisAdapter implements ClusterAdapter {
       // state below is what gets logged, once per outage.
       connection.on("error", () => {});
       connection.on("close", () => this.#linkChanged());
-      connection.on("ready", () => this.#linkChanged());
+      // Re-announce as soon as Redis is back, not at the next heartbeat.
+      connection.on("ready", () => void this.#tick());
     }
   }
 
@@ -236,27 +238,34 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   #linkChanged(): void {
-    if (this.#closed) return;
-    const healthy = this.healthy;
-    if (healthy === this.#up) return;
-    this.#up = healthy;
-    if (!healthy) {
-      this.#log.warn(
-        `Cluster link down: Redis at ${this.#url} is unreachable; serving this node's connections only`,
-      );
-      return;
-    }
-    this.#log.info(`Cluster link up: Redis at ${this.#url} is back`);
-    this.#reconcile().catch(() => {});
+    if (this.#closed || !this.#up || this.healthy) return;
+    this.#up = false;
+    this.#log.warn(
+      `Cluster link down: Redis at ${this.#url} is unreachable; serving this node's connections only`,
+    );
   }
 
+  /**
+   * Heartbeat and sweep; after an outage, first the re-announcement. The link
+   * counts as up again only once this node's members are back in Redis, so
+   * "Cluster link up" means other nodes can see them.
+   */
   async #tick(): Promise<void> {
-    if (!this.healthy) return;
+    // Both connections' "ready" and the timer can fire together; one tick at a time.
+    if (this.#closed || this.#ticking || !this.healthy) return;
+    this.#ticking = true;
     try {
+      if (!this.#up) {
+        await this.#reconcile();
+        this.#up = true;
+        this.#log.info(`Cluster link up: Redis at ${this.#url} is back`);
+      }
       await this.#beat();
       await this.#sweep();
     } catch {
-      // A failed tick is retried at the next one; outages are logged by #linkChanged.
+      // Retried at the next tick; outages are logged by #linkChanged.
+    } finally {
+      this.#ticking = false;
     }
   }
 
