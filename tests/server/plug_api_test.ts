@@ -1,0 +1,79 @@
+/**
+ * The plug API is the whole surface: a plug can reach the documented members
+ * of Client and Server and none of the runtime's internals, and src/mod.ts
+ * exports nothing else that runs.
+ */
+import assert from "node:assert/strict";
+import * as mod from "../../src/mod.ts";
+import { startServer, TestSocket } from "../_harness.ts";
+
+/** Every member a plug may use (src/plugs/api.ts). */
+const CLIENT = [
+  "bufferedAmount",
+  "close",
+  "data",
+  "id",
+  "isOpen",
+  "join",
+  "leave",
+  "rooms",
+  "send",
+  "server",
+];
+const SERVER = [
+  "broadcast",
+  "close",
+  "config",
+  "connectionCount",
+  "connections",
+  "events",
+  "log",
+  "members",
+  "onConnect",
+  "onDisconnect",
+  "rooms",
+  "sendTo",
+  "url",
+];
+
+/** Names reachable on an object: own keys and every prototype's, minus Object's. */
+const PLUG = `export async function* probe(_m, client) {
+  const names = (o) => {
+    const all = new Set();
+    for (let p = o; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const key of Reflect.ownKeys(p)) if (key !== "constructor") all.add(String(key));
+    }
+    return [...all].sort();
+  };
+  yield { payload: { client: names(client), server: names(client.server) } };
+}`;
+
+Deno.test("a plug reaches the plug API's members and nothing else", async () => {
+  await using srv = await startServer({ plugs: { "probe.ts": PLUG } });
+  await using ws = await TestSocket.open(srv.url);
+  const [reply] = await ws.call("probe", null, 1);
+  assert.deepEqual(reply.json, { client: CLIENT, server: SERVER });
+});
+
+Deno.test("src/mod.ts exports the codecs, errors and serve(), and no runtime internals", () => {
+  assert.deepEqual(Object.keys(mod).sort(), [
+    "CloseCode",
+    "ErrorCode",
+    "EventType",
+    "FLAG_END",
+    "FLAG_REQUEST",
+    "PlugError",
+    "ProtocolError",
+    "SocketMessage",
+    "applyDelta",
+    "createDelta",
+    "decodeFrame",
+    "decodeJsonPayload",
+    "defaultConfig",
+    "encodeFrame",
+    "encodeJsonFrame",
+    "eventTypeName",
+    "serve",
+    "withDefaults",
+  ]);
+});
