@@ -38,5 +38,7 @@ export async function runLoad(
   if (!status.success || !line) {
     throw new Error(`Load client failed (exit ${status.code}):\n${child.tail()}`);
   }
-  return JSON.parse(line.slice("RESULT ".length)) as LoadResult;
+  // JSON turns NaN (a percentile of no samples) into null; make it NaN again,
+  // which the report's medians skip and prints as "–".
+  return JSON.parse(line.slice("RESULT ".length), (_key, value) => value ?? NaN) as LoadResult;
 }
