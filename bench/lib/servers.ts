@@ -47,6 +47,15 @@ export const LABELS: Record<ServerKind, string> = {
   "socketio": "Socket.IO",
 };
 
+/** Copies the files of folder `from` into `to`, sub-folders included (e.g. plugs/room/). */
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory) await copyTree(join(from, entry.name), join(to, entry.name));
+    else if (entry.isFile) await Deno.copyFile(join(from, entry.name), join(to, entry.name));
+  }
+}
+
 /** Starts a server and waits until it accepts TCP connections. */
 export async function startServer(
   kind: ServerKind,
@@ -61,12 +70,7 @@ export async function startServer(
     // a copy of the bench plugs that scenarios may edit.
     workDir = await Deno.makeTempDir({ prefix: "ssocket_bench_" });
     plugsDir = join(workDir, "plugs");
-    await Deno.mkdir(plugsDir);
-    for await (const entry of Deno.readDir(join(BENCH_DIR, "plugs"))) {
-      if (entry.isFile) {
-        await Deno.copyFile(join(BENCH_DIR, "plugs", entry.name), join(plugsDir, entry.name));
-      }
-    }
+    await copyTree(join(BENCH_DIR, "plugs"), plugsDir);
     command = [
       Deno.execPath(),
       "run",
