@@ -12,41 +12,55 @@
  * - `broadcast`: N receivers and one sender; the time until every receiver
  *   got one message, repeated.
  * - `idle`: the server's RSS before and after opening N idle connections.
+ * - `room`: N members spread over several nodes join one room, one sender
+ *   sends room broadcasts one at a time; the latency from the send to its
+ *   receipt at each member. One process holds every socket, so send and
+ *   receipt times come from one clock.
  *
  * Usage: `deno run -A bench/load/client.ts '<LoadConfig as JSON>'`
  * @module
  */
 
 import { cpuSeconds, rssKiB, sleep } from "../lib/proc.ts";
+import { decodeFrame, decodeJsonPayload, encodeJsonFrame } from "../../src/protocol/frame.ts";
 import { clientFrame, RawSocket } from "./raw_ws.ts";
 
 /**
  * Starts a measured window; the function it returns ends it and gives the
- * wall time and the CPU seconds the server and this client used in it.
+ * wall time and the CPU seconds the servers (summed) and this client used in it.
  */
-function measureWindow(serverPid: number) {
-  const server0 = cpuSeconds(serverPid);
+function measureWindow(serverPids: number | number[]) {
+  const pids = typeof serverPids === "number" ? [serverPids] : serverPids;
+  const serversCpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const server0 = serversCpu();
   const self0 = cpuSeconds(Deno.pid);
   const t0 = performance.now();
   return () => ({
     seconds: (performance.now() - t0) / 1000,
-    serverCpu: cpuSeconds(serverPid) - server0,
+    serverCpu: serversCpu() - server0,
     clientCpu: cpuSeconds(Deno.pid) - self0,
   });
 }
 
 /** What the runner asks the client to do. */
 export interface LoadConfig {
-  mode: "echo" | "stream" | "broadcast" | "idle";
+  mode: "echo" | "stream" | "broadcast" | "idle" | "room";
   url: string;
   /** PID of the server process, for /proc readings. */
   serverPid: number;
+  /** Room mode: every node's URL (members are spread over them in turn) and PID. */
+  urls?: string[];
+  serverPids?: number[];
+  /** Room mode: the room, the event that joins it (none: no join), the event that broadcasts. */
+  room?: string;
+  joinEvent?: string;
+  sayEvent?: string;
   connections: number;
   /** Frames (or calls) in flight per connection. */
   window: number;
   warmupMs: number;
   durationMs: number;
-  /** The frame to send, base64 (echo, broadcast) or the call template (stream). */
+  /** The frame to send, base64 (echo, broadcast) or the call template (stream); room mode builds its own. */
   frame: string;
   /** Frames per call in stream mode, end frame included. */
   framesPerCall?: number;
@@ -82,12 +96,23 @@ export interface LoadResult {
   /** Server RSS (KiB) before and after opening the connections (idle). */
   rssBefore?: number;
   rssAfter?: number;
+  /** Room: ms until every member had a broadcast, p50 and p99 (p50/p99 are per member). */
+  allP50?: number;
+  allP99?: number;
+  /** Room: frames received more than once, or out of order. */
+  duplicates?: number;
+  /** Room: "$presence" frames seen (ignored for timing). */
+  presence?: number;
 }
 
 const TYPE_MASK = 0x3f;
 const FLAG_END = 0x40;
 const MESSAGE = 0;
 const BROADCAST = 1;
+const PRESENCE_EVENT = "$presence";
+const JOIN_MS = 20_000;
+/** Room mode gives up after this many broadcasts in a row reach nobody, to stay bounded. */
+const ROOM_GIVE_UP = 2;
 const OPEN_BATCH = 100;
 const DRAIN_MS = 3000;
 const IDLE_SETTLE_MS = 1500;
@@ -290,6 +315,145 @@ async function runBroadcast(config: LoadConfig): Promise<LoadResult> {
   };
 }
 
+/**
+ * Sends `joinEvent` `{ room }` from every socket and waits for each one's
+ * MESSAGE reply; throws with the server's answer if one is anything else.
+ */
+async function joinAll(sockets: RawSocket[], room: string, joinEvent: string): Promise<void> {
+  const frame = clientFrame(encodeJsonFrame(MESSAGE, joinEvent, { room }));
+  const joined = sockets.map((ws) => {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    ws.onmessage = (bytes) => {
+      const reply = decodeFrame(bytes);
+      if (reply.event !== joinEvent) return; // e.g. "$presence" of earlier joiners
+      if (reply.type === MESSAGE) resolve();
+      else {
+        const answer = JSON.stringify(decodeJsonPayload(reply));
+        reject(new Error(`"${joinEvent}" answered type ${reply.type}: ${answer}`));
+      }
+    };
+    ws.send(frame);
+    ws.flush();
+    return promise;
+  });
+  const timeout = sleep(JOIN_MS).then(() => {
+    throw new Error(`Not every member joined "${room}" within ${JOIN_MS} ms`);
+  });
+  await Promise.race([Promise.all(joined), timeout]);
+}
+
+/**
+ * Members spread over `urls` (all joined to one room when `joinEvent` is
+ * set), one sender on the first node: `repeats` broadcasts timed one at a
+ * time, after a few untimed ones. p50/p99 are over every (member, broadcast)
+ * receipt; allP50/allP99 over the time until every member had a broadcast.
+ */
+async function runRoom(config: LoadConfig): Promise<LoadResult> {
+  const urls = config.urls ?? [config.url];
+  const room = config.room ?? "bench";
+  const sayEvent = config.sayEvent ?? "room/say";
+  const members: RawSocket[] = [];
+  for (let i = 0; i < urls.length; i++) {
+    const count = Math.floor(config.connections / urls.length) +
+      (i < config.connections % urls.length ? 1 : 0);
+    members.push(...await openAll(urls[i], count));
+  }
+  const [sender] = await openAll(urls[0], 1);
+  // The sender joins too: a room broadcast may need its sender to be a member.
+  if (config.joinEvent) await joinAll([...members, sender], room, config.joinEvent);
+
+  const repeats = config.repeats ?? 20;
+  const sentAt: number[] = [];
+  const perMember = new Samples();
+  let timing = false;
+  let current = -1;
+  let got = 0;
+  let errors = 0;
+  let duplicates = 0;
+  let presence = 0;
+  let allReceived: () => void = () => {};
+  for (const ws of members) {
+    let last = -1;
+    ws.onmessage = (bytes) => {
+      const now = performance.now();
+      const frame = decodeFrame(bytes);
+      if (frame.event === PRESENCE_EVENT) return void presence++;
+      if (frame.event !== sayEvent || frame.type !== BROADCAST) return void errors++;
+      const { seq } = decodeJsonPayload(frame) as { seq: number };
+      if (seq <= last) return void duplicates++;
+      last = seq;
+      if (timing) perMember.push(now - sentAt[seq]);
+      if (seq === current && ++got === members.length) allReceived();
+    };
+  }
+  sender.onmessage = (bytes) => {
+    // Left out of its own broadcasts; presence of the others is expected.
+    if (decodeFrame(bytes).event !== PRESENCE_EVENT) errors++;
+  };
+  /** One broadcast; resolves with the ms until all members had it, NaN on timeout. */
+  const once = async (seq: number): Promise<number> => {
+    current = seq;
+    got = 0;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    allReceived = resolve;
+    const frame = clientFrame(encodeJsonFrame(MESSAGE, sayEvent, { room, seq }));
+    sentAt[seq] = performance.now();
+    sender.send(frame);
+    sender.flush();
+    const timeout = sleep(DRAIN_MS).then(() => "timeout");
+    if (await Promise.race([promise, timeout]) === "timeout") return NaN;
+    return performance.now() - sentAt[seq];
+  };
+  // Untimed broadcasts first: they warm the paths up and, since each node
+  // delivers in order, drain whatever presence traffic the joins caused.
+  // A broadcast that reaches nobody twice in a row (e.g. Redis down) ends the
+  // run, counting the rest as lost, so a broken setup cannot take minutes.
+  const warmup = Math.max(3, Math.ceil(repeats / 4));
+  let missedInARow = 0;
+  let seq = 0;
+  for (; seq < warmup && missedInARow < ROOM_GIVE_UP; seq++) {
+    const reached = !Number.isNaN(await once(seq)) || got > 0;
+    missedInARow = reached ? 0 : missedInARow + 1;
+  }
+  const window = measureWindow(config.serverPids ?? config.serverPid);
+  const untilAll = new Samples();
+  let lost = 0;
+  timing = true;
+  for (let i = 0; i < repeats; i++, seq++) {
+    if (missedInARow >= ROOM_GIVE_UP) {
+      lost += members.length;
+      continue;
+    }
+    const ms = await once(seq);
+    if (Number.isNaN(ms)) {
+      lost += members.length - got;
+      missedInARow = got === 0 ? missedInARow + 1 : 0;
+    } else {
+      untilAll.push(ms);
+      missedInARow = 0;
+    }
+  }
+  timing = false;
+  const { seconds, serverCpu, clientCpu } = window();
+  for (const ws of [...members, sender]) ws.close();
+  const sorted = perMember.sorted();
+  const all = untilAll.sorted();
+  return {
+    count: repeats,
+    seconds,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    serverCpu,
+    clientCpu,
+    errors,
+    lost,
+    allP50: percentile(all, 0.5),
+    allP99: percentile(all, 0.99),
+    duplicates,
+    presence,
+  };
+}
+
 /** Server RSS before and after opening N idle connections (after a short warm-up). */
 async function runIdle(config: LoadConfig): Promise<LoadResult> {
   const frame = clientFrame(base64Bytes(config.frame));
@@ -333,6 +497,8 @@ if (import.meta.main) {
     ? runBroadcast
     : config.mode === "idle"
     ? runIdle
+    : config.mode === "room"
+    ? runRoom
     : runWindowed;
   const result = await run(config);
   console.log(`RESULT ${JSON.stringify(result)}`);
