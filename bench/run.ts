@@ -10,7 +10,7 @@
  *   nothing written unless `--out` is given (the smoke test uses it)
  * - `--rounds N`: rounds per scenario (default 3)
  * - `--only a,b`: scenarios by name: echo, echo1, stream, broadcast, idle,
- *   reload, edits, delta
+ *   reload, edits, delta, rooms (needs `redis-server`; the bench starts its own)
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -24,9 +24,11 @@ import type { ServerKind } from "./lib/servers.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { broadcast, idleMemory } from "./scenarios/fanout.ts";
 import { editGrowth, hotReload } from "./scenarios/reload.ts";
+import { rooms } from "./scenarios/rooms.ts";
+import { REDIS_MISSING } from "./lib/redis.ts";
 import { Report } from "./lib/sections.ts";
 
-const ALL = ["echo", "echo1", "stream", "broadcast", "idle", "reload", "edits", "delta"];
+const ALL = ["echo", "echo1", "stream", "broadcast", "idle", "reload", "edits", "delta", "rooms"];
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
 const DELTA_BENCH = new URL("./delta_bench.ts", import.meta.url);
@@ -78,7 +80,9 @@ async function ensureNodeDeps(progress: (line: string) => void): Promise<boolean
   return false;
 }
 
-async function main(): Promise<void> {
+/** Runs the scenarios and writes the report; resolves false if a scenario failed. */
+async function main(): Promise<boolean> {
+  let failed = false;
   const options = parseArgs(Deno.args);
   const progress = (line: string) => console.error(line);
   const started = performance.now();
@@ -162,6 +166,30 @@ async function main(): Promise<void> {
     progress(`  RSS ${result.rssBeforeMiB.toFixed(1)} -> ${result.rssAfterMiB.toFixed(1)} MiB`);
     report.edits(result);
   }
+  if (want("rooms")) {
+    const room = { members: 300, nodes: 3, broadcasts: 50 };
+    progress(
+      `room broadcast to ${room.members} members, on 1 node and on ${room.nodes} nodes + Redis`,
+    );
+    try {
+      const results = await rooms({ ...room, rounds: options.rounds }, progress);
+      report.rooms(room.members, room.nodes, results);
+    } catch (err) {
+      // The other scenarios' minutes of results are still written. Without
+      // Redis the section is skipped, like the node references without npm;
+      // any other failure (e.g. a server without rooms) also fails the run.
+      const message = err instanceof Error ? err.message : String(err);
+      if (message === REDIS_MISSING) {
+        report.note(`Rooms skipped: ${message}.`);
+      } else {
+        // The load client's own error (after Deno's coloured "Uncaught" prefix) says most.
+        const cause = message.split("\n").filter((line) => line.includes("Error: ")).pop();
+        report.note(`Rooms failed: ${cause?.slice(cause.indexOf("Error: ")) ?? message}`);
+        failed = true;
+      }
+      progress(`rooms: ${message}`);
+    }
+  }
   if (want("delta")) {
     if (existsSync(DELTA_BENCH)) {
       progress("SYNC delta codec (bench/delta_bench.ts)");
@@ -179,13 +207,14 @@ async function main(): Promise<void> {
     await Deno.writeTextFile(options.out, markdown + "\n");
     progress(`Wrote ${options.out}`);
   }
+  return !failed;
 }
 
 if (import.meta.main) {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => stopAll().finally(() => Deno.exit(130)));
   }
-  await main();
+  const ok = await main();
   // Child processes are all stopped; nothing else should keep us alive.
-  Deno.exit(0);
+  Deno.exit(ok ? 0 : 1);
 }

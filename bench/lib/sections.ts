@@ -9,6 +9,7 @@ import type { LoadResult } from "./load.ts";
 import { median, num, ratio, table } from "./report.ts";
 import { LABELS, type ServerKind } from "./servers.ts";
 import type { EditGrowthResult, HotReloadResult } from "../scenarios/reload.ts";
+import { type RoomsSetup, setupLabel } from "../scenarios/rooms.ts";
 
 interface Target {
   name: string;
@@ -118,6 +119,41 @@ export class Report {
           rows,
           "lrrrrr",
         ),
+    );
+  }
+
+  /** Room broadcasts: latency to each member, on one node and across clustered nodes. */
+  rooms(members: number, nodes: number, results: Map<RoomsSetup, LoadResult[]>): void {
+    const single = results.get("single")!;
+    const rows = [...results].map(([setup, rs]) => [
+      setupLabel(setup, nodes),
+      num(med(rs, (r) => r.p50), 2),
+      num(med(rs, (r) => r.p99), 2),
+      ratio(med(rs, (r) => r.p50), med(single, (r) => r.p50)),
+      num(med(rs, (r) => r.allP50 ?? NaN), 2),
+      num(med(rs, (r) => r.serverCpu / r.count * 1000), 2),
+      String(rs.reduce((n, r) => n + r.lost + r.errors, 0)),
+      String(rs.reduce((n, r) => n + (r.duplicates ?? 0), 0)),
+    ]);
+    this.#sections.push(
+      `### Room broadcast from one sender to ${members} members of one room\n\n` +
+        table(
+          [
+            "setup",
+            "p50 ms to each member",
+            "p99 ms",
+            "p50 vs 1 node",
+            "ms until all have it (p50)",
+            "servers' CPU ms per broadcast",
+            "missing",
+            "duplicated",
+          ],
+          rows,
+          "lrrrrrrr",
+        ) +
+        "\n\nMembers are spread evenly over the nodes, the sender is on the first. One load " +
+        "process holds every socket, so send and receipt times come from one clock. The nodes, " +
+        "Redis and the load client share this machine's cores; CPU is the nodes' (not Redis').",
     );
   }
 
