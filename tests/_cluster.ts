@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { type RunResult, Spawned, ssocketArgs } from "./cli/_command.ts";
-import { withTimeout } from "./_harness.ts";
+import { WAIT_MS, withTimeout } from "./_harness.ts";
 
 /** How long a node may take to print "Listening on" (several start at once). */
 const START_MS = 30_000;
@@ -24,7 +24,7 @@ export interface StartNodesOptions {
   channel?: string;
   /** Plug files every node serves: path inside the plugs folder → source. */
   plugs: Record<string, string>;
-  /** More `ssocket` flags for every node (they win over the defaults set here). */
+  /** More `ssocket` flags for every node, e.g. `["--logLevel", "debug"]` (they win over the ones set here). */
   flags?: string[];
 }
 
@@ -69,7 +69,7 @@ function nodeProcess(index: number, process: Spawned, url: string): NodeProcess 
     get stderr() {
       return process.stderr;
     },
-    waitForLog: (pattern, timeoutMs = START_MS) =>
+    waitForLog: (pattern, timeoutMs = WAIT_MS) =>
       withTimeout(
         process.waitForLine(pattern),
         timeoutMs,
@@ -124,12 +124,12 @@ export async function startNodes(n: number, options: StartNodesOptions): Promise
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
+    await Deno.mkdir(plugsDir);
     for (const [path, source] of Object.entries(options.plugs)) {
       const file = join(plugsDir, path);
       await Deno.mkdir(join(file, ".."), { recursive: true });
       await Deno.writeTextFile(file, source);
     }
-    await Deno.mkdir(plugsDir, { recursive: true });
     const args = ssocketArgs(
       "--INSECURE.port",
       "0",

@@ -21,6 +21,8 @@ const PROBE_MS = 20;
 const STOP_GRACE_MS = 5_000;
 /** Output lines kept for error messages. */
 const TAIL_LINES = 30;
+/** Free ports tried: one picked by `freePort()` may be taken before Redis binds it. */
+const START_ATTEMPTS = 3;
 
 /** A `redis-server` started by {@linkcode startRedis}. */
 export interface RedisServer extends AsyncDisposable {
@@ -160,9 +162,6 @@ class RedisProcess {
     clearTimeout(timer);
   }
 }
-
-/** Tries a few free ports: one picked by `freePort()` may be taken before Redis binds it. */
-const START_ATTEMPTS = 3;
 
 /**
  * Starts a private `redis-server` on a free port of 127.0.0.1, without
