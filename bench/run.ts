@@ -10,7 +10,7 @@
  *   nothing written unless `--out` is given (the smoke test uses it)
  * - `--rounds N`: rounds per scenario (default 3)
  * - `--only a,b`: scenarios by name: echo, echo1, stream, broadcast, idle,
- *   reload, edits, delta, rooms (needs `redis-server`; the bench starts its own)
+ *   reload, edits, delta, rooms (needs `redis-server`; the bench starts its own), sequential
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -27,8 +27,20 @@ import { editGrowth, hotReload } from "./scenarios/reload.ts";
 import { rooms } from "./scenarios/rooms.ts";
 import { REDIS_MISSING } from "./lib/redis.ts";
 import { Report } from "./lib/sections.ts";
+import { sequentialCalls } from "./scenarios/sequential.ts";
 
-const ALL = ["echo", "echo1", "stream", "broadcast", "idle", "reload", "edits", "delta", "rooms"];
+const ALL = [
+  "echo",
+  "echo1",
+  "stream",
+  "broadcast",
+  "idle",
+  "reload",
+  "edits",
+  "delta",
+  "rooms",
+  "sequential",
+];
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
 const DELTA_BENCH = new URL("./delta_bench.ts", import.meta.url);
@@ -189,6 +201,11 @@ async function main(): Promise<boolean> {
       }
       progress(`rooms: ${message}`);
     }
+  }
+  if (want("sequential")) {
+    progress("sequential calls through the client library: first() vs all()");
+    const calls = 300;
+    report.sequential(calls, await sequentialCalls({ calls, rounds: options.rounds }, progress));
   }
   if (want("delta")) {
     if (existsSync(DELTA_BENCH)) {

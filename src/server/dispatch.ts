@@ -65,8 +65,18 @@ export function receive(
   try {
     const frame = decodeFrame(bytes);
     if (frame.end) {
-      // A client's REQUEST|END frame cancels its call; nothing is sent back.
+      // A client's REQUEST|END frame cancels its call. The END echoed back
+      // carries the TCP ACK at once: without it the server's delayed ACK
+      // (40 ms) holds the client's next request behind Nagle.
       client.cancel(frame.requestId!);
+      server.hub.toConnection(
+        client,
+        EventType.MESSAGE,
+        frame.event,
+        undefined,
+        frame.requestId,
+        true,
+      );
       return DONE;
     }
     const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
