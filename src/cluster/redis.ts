@@ -4,17 +4,11 @@
  * answer `members(room)` and a node that dies without a goodbye is noticed
  * by the others. This is the only file that imports a Redis client.
  *
- * Keys, all under `ssocket:<channel>:`
- * - `nodes`: set of node ids that joined the cluster;
- * - `node:<id>`: the node's heartbeat, expiring after 2/3 of `presenceTimeout`;
- * - `node:<id>:members`: set of `<connection id>\n<room>` the node holds;
- * - `room:<room>`: hash of connection id → `<node id>\n<meta JSON>`.
- *
- * Every node refreshes its heartbeat and sweeps for dead nodes four times per
- * `presenceTimeout`; the first to find one takes a lock, removes its members
- * and reports them as left. While Redis is unreachable each node serves its
- * own connections and rooms, logs the outage once, and when Redis returns it
- * re-announces what it holds (reporting what changed meanwhile).
+ * Presence is `RedisPresence`'s (redis_presence.ts); this file owns the
+ * connections, the link state and the timer. While Redis is unreachable each
+ * node serves its own connections and rooms, logs the outage once, and when
+ * Redis returns it re-announces what it holds (reporting what changed
+ * meanwhile) before it logs "Cluster link up".
  *
  * @example
  * ```ts ignore
@@ -36,6 +30,7 @@ import type {
   StoredMember,
 } from "./adapter.ts";
 import { decodeEnvelope, encodeEnvelope } from "./envelope.ts";
+import { RedisPresence } from "./redis_presence.ts";
 
 /** The log lines the adapter writes. */
 export interface ClusterLog {
@@ -59,8 +54,6 @@ const DEFAULT_CHANNEL = "ssocket";
 const DEFAULT_PRESENCE_TIMEOUT_S = 15;
 /** Reconnect attempts back off to at most this, so a returning Redis is found within a second. */
 const MAX_RETRY_MS = 1000;
-/** How long a sweeping node holds the right to clean up one dead node. */
-const REAP_LOCK_MS = 30_000;
 /** Malformed cluster messages are summed up in one log line per this period. */
 const DROPPED_LOG_MS = 60_000;
 const SILENT: ClusterLog = { info() {}, warn() {} };
@@ -72,14 +65,10 @@ export class RedisAdapter implements ClusterAdapter {
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
   readonly #channel: string;
-  readonly #prefix: string;
   readonly #url: string;
   readonly #log: ClusterLog;
-  readonly #heartbeatMs: number;
-  readonly #intervalMs: number;
+  readonly #presence: RedisPresence;
   readonly #handlers: ((message: ClusterMessage) => void)[] = [];
-  #local: () => Iterable<LocalEntry> = () => [];
-  #listener: PresenceListener = () => {};
   #timer?: ReturnType<typeof setInterval>;
   #up = true;
   #ticking = false;
@@ -91,14 +80,13 @@ export class RedisAdapter implements ClusterAdapter {
     this.#publisher = publisher;
     this.#subscriber = subscriber;
     this.#channel = options.channel ?? DEFAULT_CHANNEL;
-    this.#prefix = `ssocket:${this.#channel}:`;
     this.#url = options.url;
     this.#log = options.log ?? SILENT;
-    const timeoutMs = (options.presenceTimeout ?? DEFAULT_PRESENCE_TIMEOUT_S) * 1000;
-    // A heartbeat lives 2/3 of the timeout and sweeps run every quarter, so a
-    // dead node is found within the timeout even if it died just after a refresh.
-    this.#heartbeatMs = Math.max(1, Math.round(timeoutMs * 2 / 3));
-    this.#intervalMs = Math.max(1, Math.round(timeoutMs / 4));
+    this.#presence = new RedisPresence(publisher, {
+      prefix: `ssocket:${this.#channel}:`,
+      nodeId: this.nodeId,
+      presenceTimeout: options.presenceTimeout ?? DEFAULT_PRESENCE_TIMEOUT_S,
+    });
     subscriber.on("messageBuffer", (channel: Uint8Array, data: Uint8Array) => {
       if (new TextDecoder().decode(channel) !== this.#channel) return;
       this.#receive(data);
@@ -139,8 +127,8 @@ export class RedisAdapter implements ClusterAdapter {
       throw err;
     }
     const adapter = new RedisAdapter(publisher, subscriber, options);
-    await adapter.#beat();
-    adapter.#timer = setInterval(() => adapter.#tick(), adapter.#intervalMs);
+    await adapter.#presence.beat();
+    adapter.#timer = setInterval(() => adapter.#tick(), adapter.#presence.intervalMs);
     return adapter;
   }
 
@@ -160,58 +148,27 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   watchPresence(local: () => Iterable<LocalEntry>, listener: PresenceListener): void {
-    this.#local = local;
-    this.#listener = listener;
+    this.#presence.watch(local, listener);
   }
 
   async join(room: string, id: string, meta: string): Promise<void> {
-    if (!this.healthy) return;
-    await this.#publisher.multi()
-      .hset(this.#roomKey(room), id, `${this.nodeId}\n${meta}`)
-      .sadd(this.#membersKey(this.nodeId), entryKey(id, room))
-      .exec();
+    if (this.healthy) await this.#presence.join(room, id, meta);
   }
 
   async leave(room: string, id: string): Promise<void> {
-    if (!this.healthy) return;
-    await this.#publisher.multi()
-      .hdel(this.#roomKey(room), id)
-      .srem(this.#membersKey(this.nodeId), entryKey(id, room))
-      .exec();
+    if (this.healthy) await this.#presence.leave(room, id);
   }
 
   async members(room: string): Promise<StoredMember[] | undefined> {
-    if (!this.healthy) return undefined;
-    const all = await this.#publisher.hgetall(this.#roomKey(room));
-    const entries = Object.entries(all).map(([id, value]) => {
-      const cut = value.indexOf("\n");
-      return { id, node: value.slice(0, cut), meta: value.slice(cut + 1) };
-    });
-    // A dead node's entries stay until a sweep removes them; hide them now.
-    const nodes = [...new Set(entries.map((e) => e.node))].filter((n) => n !== this.nodeId);
-    const alive = new Set([this.nodeId]);
-    if (nodes.length > 0) {
-      const pipeline = this.#publisher.pipeline();
-      for (const node of nodes) pipeline.exists(this.#heartbeatKey(node));
-      const results = (await pipeline.exec()) ?? [];
-      results.forEach(([, exists], i) => exists === 1 && alive.add(nodes[i]));
-    }
-    return entries.filter((e) => alive.has(e.node)).map(({ id, meta }) => ({ id, meta }));
+    return this.healthy ? await this.#presence.members(room) : undefined;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    if (this.healthy) {
-      // Connections still open here are about to vanish with the process.
-      await this.#reap(this.nodeId).catch(() => {});
-      await this.#publisher.multi()
-        .del(this.#heartbeatKey(this.nodeId))
-        .srem(this.#nodesKey(), this.nodeId)
-        .exec()
-        .catch(() => {});
-    }
+    // Connections still open here are about to vanish with the process.
+    if (this.healthy) await this.#presence.forget().catch(() => {});
     await Promise.allSettled([this.#subscriber.quit(), this.#publisher.quit()]);
   }
 
@@ -256,107 +213,16 @@ export class RedisAdapter implements ClusterAdapter {
     this.#ticking = true;
     try {
       if (!this.#up) {
-        await this.#reconcile();
+        await this.#presence.reconcile();
         this.#up = true;
         this.#log.info(`Cluster link up: Redis at ${this.#url} is back`);
       }
-      await this.#beat();
-      await this.#sweep();
+      await this.#presence.beat();
+      await this.#presence.sweep();
     } catch {
       // Retried at the next tick; outages are logged by #linkChanged.
     } finally {
       this.#ticking = false;
     }
   }
-
-  #beat(): Promise<unknown> {
-    return this.#publisher.multi()
-      .set(this.#heartbeatKey(this.nodeId), "1", "PX", this.#heartbeatMs)
-      .sadd(this.#nodesKey(), this.nodeId)
-      .exec();
-  }
-
-  /** Finds nodes whose heartbeat expired and reaps each one (one sweeper per dead node). */
-  async #sweep(): Promise<void> {
-    const nodes = (await this.#publisher.smembers(this.#nodesKey())).filter((n) =>
-      n !== this.nodeId
-    );
-    if (nodes.length === 0) return;
-    const pipeline = this.#publisher.pipeline();
-    for (const node of nodes) pipeline.exists(this.#heartbeatKey(node));
-    const results = (await pipeline.exec()) ?? [];
-    for (let i = 0; i < nodes.length; i++) {
-      if (results[i]?.[1] !== 0) continue;
-      const lock = `${this.#prefix}reap:${nodes[i]}`;
-      if (await this.#publisher.set(lock, this.nodeId, "PX", REAP_LOCK_MS, "NX") !== "OK") continue;
-      await this.#reap(nodes[i]);
-      await this.#publisher.del(lock);
-    }
-  }
-
-  /** Removes every membership of `node` and reports it as left. */
-  async #reap(node: string): Promise<void> {
-    const entries = await this.#publisher.smembers(this.#membersKey(node));
-    const left = new Map<string, string[]>();
-    const tx = this.#publisher.multi();
-    for (const entry of entries) {
-      const { id, room } = parseEntry(entry);
-      tx.hdel(this.#roomKey(room), id);
-      left.set(room, [...(left.get(room) ?? []), id]);
-    }
-    tx.del(this.#membersKey(node)).srem(this.#nodesKey(), node);
-    await tx.exec();
-    for (const [room, ids] of left) this.#listener(room, [], ids);
-  }
-
-  /**
-   * After an outage: announce this node again and make Redis hold exactly
-   * what it holds, reporting the joins and leaves the others missed.
-   */
-  async #reconcile(): Promise<void> {
-    await this.#beat();
-    const held = new Set(await this.#publisher.smembers(this.#membersKey(this.nodeId)));
-    const joined = new Map<string, StoredMember[]>();
-    const left = new Map<string, string[]>();
-    const tx = this.#publisher.multi();
-    for (const { room, id, meta } of this.#local()) {
-      const key = entryKey(id, room);
-      if (held.delete(key)) continue;
-      tx.hset(this.#roomKey(room), id, `${this.nodeId}\n${meta}`)
-        .sadd(this.#membersKey(this.nodeId), key);
-      joined.set(room, [...(joined.get(room) ?? []), { id, meta }]);
-    }
-    for (const key of held) {
-      const { id, room } = parseEntry(key);
-      tx.hdel(this.#roomKey(room), id).srem(this.#membersKey(this.nodeId), key);
-      left.set(room, [...(left.get(room) ?? []), id]);
-    }
-    await tx.exec();
-    for (const room of new Set([...joined.keys(), ...left.keys()])) {
-      this.#listener(room, joined.get(room) ?? [], left.get(room) ?? []);
-    }
-  }
-
-  #nodesKey(): string {
-    return `${this.#prefix}nodes`;
-  }
-  #heartbeatKey(node: string): string {
-    return `${this.#prefix}node:${node}`;
-  }
-  #membersKey(node: string): string {
-    return `${this.#prefix}node:${node}:members`;
-  }
-  #roomKey(room: string): string {
-    return `${this.#prefix}room:${room}`;
-  }
-}
-
-/** Connection ids are UUIDs, so the first newline ends the id whatever the room holds. */
-function entryKey(id: string, room: string): string {
-  return `${id}\n${room}`;
-}
-
-function parseEntry(entry: string): { id: string; room: string } {
-  const cut = entry.indexOf("\n");
-  return { id: entry.slice(0, cut), room: entry.slice(cut + 1) };
 }

@@ -62,10 +62,10 @@ export class ClientHandle implements Client {
     );
   }
   join(room: string, meta?: unknown): Promise<void> {
-    return this.#runtime.hub.join(this.#connection, room, meta);
+    return this.#runtime.presence.join(this.#connection, room, meta);
   }
   leave(room: string): Promise<void> {
-    return this.#runtime.hub.leave(this.#connection, room);
+    return this.#runtime.presence.leave(this.#connection, room);
   }
   close(code?: number, reason?: string): void {
     this.#connection.close(code, reason);
@@ -113,7 +113,7 @@ export class ServerHandle implements Server {
     return this.#runtime.hub.sendTo(connectionId, message);
   }
   members(room: string): Promise<Member[]> {
-    return this.#runtime.hub.members(room);
+    return this.#runtime.presence.members(room);
   }
   rooms(): string[] {
     return this.#runtime.hub.rooms.names();

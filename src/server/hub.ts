@@ -4,8 +4,8 @@
  * frames arriving from other nodes — is turned into bytes for one
  * connection, a room, or everyone here, and handed to the cluster adapter
  * for the other nodes. MESSAGE, BROADCAST and SYNC and the exclude rule are
- * decided here and nowhere else. The hub also keeps this node's rooms and
- * speaks presence to the adapter.
+ * decided here and nowhere else. The hub also holds this node's connections
+ * and rooms (membership changes go through `Presence`).
  *
  * @example
  * ```ts ignore
@@ -16,22 +16,15 @@
  */
 
 import { type ClusterAdapter, type ClusterMessage, MemoryAdapter } from "../cluster/adapter.ts";
-import type { Member, OutgoingMessage, PresenceChange } from "../plugs/api.ts";
+import type { OutgoingMessage } from "../plugs/api.ts";
 import type { Yield } from "../plugs/types.ts";
 import { EventType } from "../protocol/event_type.ts";
-import { ErrorCode, PlugError, ProtocolError } from "../protocol/errors.ts";
+import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, encodeFrame } from "../protocol/frame.ts";
 import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import type { Connection } from "./connection.ts";
 import { checkRoomName, RoomTable } from "./rooms.ts";
 import { eventStream, requestStream } from "./sync_streams.ts";
-
-/** The event of presence frames; `$` names are the runtime's and never map to plugs. */
-export const PRESENCE_EVENT = "$presence";
-/** Largest presence meta, as JSON bytes: it is sent to every member on each join. */
-export const MAX_META_BYTES = 4096;
-/** The code of the `PlugError` thrown for meta that cannot be presence meta. */
-export const INVALID_META = "INVALID_META";
 
 /** The rules the hub applies. */
 export interface HubOptions {
@@ -39,8 +32,6 @@ export interface HubOptions {
   excludeSenderOnBroadcast: boolean;
   /** The way to other nodes; none by default. */
   adapter?: ClusterAdapter;
-  /** Where failures of fire-and-forget presence work are reported. */
-  onError?: (message: string, err: unknown) => void;
 }
 
 const utf8 = new TextEncoder();
@@ -60,19 +51,11 @@ export class Hub {
   readonly adapter: ClusterAdapter;
   readonly #encoder = new FrameEncoder();
   readonly #excludeSender: boolean;
-  readonly #onError: (message: string, err: unknown) => void;
-  /** Presence work still under way, so close() can wait for it. */
-  readonly #pending = new Set<Promise<void>>();
 
   constructor(options: HubOptions) {
     this.#excludeSender = options.excludeSenderOnBroadcast;
     this.adapter = options.adapter ?? new MemoryAdapter();
-    this.#onError = options.onError ?? (() => {});
     this.adapter.subscribe((message) => this.#deliver(message));
-    this.adapter.watchPresence(
-      () => this.#localEntries(),
-      (room, joined, left) => this.#presence(room, joined.map(parseMember), left),
-    );
   }
 
   /** Adds an open connection. */
@@ -80,11 +63,9 @@ export class Hub {
     this.connections.set(connection.id, connection);
   }
 
-  /** Removes a closed connection and takes it out of every room; false if it was not here. */
+  /** Removes a closed connection; false if it was not here. Its rooms are `Presence`'s to leave. */
   remove(connection: Connection): boolean {
-    if (!this.connections.delete(connection.id)) return false;
-    for (const room of [...connection.rooms]) this.#track(this.leave(connection, room));
-    return true;
+    return this.connections.delete(connection.id);
   }
 
   /**
@@ -180,58 +161,6 @@ export class Hub {
     return this.#deliverLocal(frame, room, exclude);
   }
 
-  /**
-   * Puts `connection` in `room` and tells the room's members. Resolves once
-   * every node can see the membership.
-   *
-   * @throws {PlugError} `INVALID_ROOM` or `INVALID_META`
-   */
-  async join(connection: Connection, room: string, meta: unknown): Promise<void> {
-    checkRoomName(room);
-    const metaJson = encodeMeta(meta);
-    if (!connection.isOpen) return;
-    const stored = JSON.parse(metaJson);
-    this.rooms.add(room, connection, stored);
-    connection.rooms.add(room);
-    await this.#cluster("join", this.adapter.join(room, connection.id, metaJson));
-    // It may have left (or closed) while the cluster was told.
-    if (!connection.rooms.has(room)) return;
-    this.#presence(room, [{ id: connection.id, meta: stored }], []);
-  }
-
-  /** Takes `connection` out of `room` and tells the remaining members. */
-  async leave(connection: Connection, room: string): Promise<void> {
-    checkRoomName(room);
-    if (!this.rooms.delete(room, connection.id)) return;
-    connection.rooms.delete(room);
-    await this.#cluster("leave", this.adapter.leave(room, connection.id));
-    this.#presence(room, [], [connection.id]);
-  }
-
-  /** Every member of `room` on every reachable node. */
-  async members(room: string): Promise<Member[]> {
-    checkRoomName(room);
-    const stored = await this.adapter.members(room).catch((err) => {
-      this.#onError(`Cluster members("${room}") failed; answering with this node's`, err);
-      return undefined;
-    });
-    if (stored) return stored.map(parseMember);
-    return [...this.rooms.members(room)].map(({ connection, meta }) => ({
-      id: connection.id,
-      meta: meta as Member["meta"],
-    }));
-  }
-
-  /** Waits for presence work still under way (leaves of closed connections). */
-  async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
-  }
-
-  #presence(room: string, joined: Member[], left: string[]): void {
-    const change: PresenceChange = { room, joined, left: left.map((id) => ({ id })) };
-    this.broadcast(EventType.BROADCAST, PRESENCE_EVENT, change, room);
-  }
-
   #sync(connection: Connection, event: string, state: Uint8Array, requestId?: number): boolean {
     const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
     const delta = connection.sync.next(stream, state);
@@ -266,27 +195,6 @@ export class Hub {
       this.#sync(connection, event, payload);
     }
   }
-
-  *#localEntries() {
-    for (const { room, id, meta } of this.rooms.entries()) {
-      yield { room, id, meta: JSON.stringify(meta) };
-    }
-  }
-
-  /** Cluster trouble never fails a join or leave: this node keeps serving its own. */
-  async #cluster(what: string, work: Promise<void>): Promise<void> {
-    try {
-      await work;
-    } catch (err) {
-      this.#onError(`Cluster ${what} failed; it is re-announced when the link is back`, err);
-    }
-  }
-
-  #track(work: Promise<void>): void {
-    const tracked = work.catch((err) => this.#onError("Leaving a room failed", err))
-      .finally(() => this.#pending.delete(tracked));
-    this.#pending.add(tracked);
-  }
 }
 
 function checkYieldRoom(room: unknown): void {
@@ -295,22 +203,4 @@ function checkYieldRoom(room: unknown): void {
   } catch (err) {
     throw new ProtocolError(ErrorCode.INVALID_YIELD, (err as Error).message);
   }
-}
-
-function encodeMeta(meta: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(meta ?? null);
-  } catch (err) {
-    throw new PlugError(INVALID_META, `Room meta must be JSON: ${(err as Error).message}`);
-  }
-  if (json === undefined) throw new PlugError(INVALID_META, `Room meta must be JSON`);
-  if (utf8.encode(json).length > MAX_META_BYTES) {
-    throw new PlugError(INVALID_META, `Room meta is limited to ${MAX_META_BYTES} bytes of JSON`);
-  }
-  return json;
-}
-
-function parseMember(stored: { id: string; meta: string }): Member {
-  return { id: stored.id, meta: JSON.parse(stored.meta) };
 }

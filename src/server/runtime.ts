@@ -25,6 +25,7 @@ import type { Plug } from "../plugs/types.ts";
 import { Connection, type SocketLike } from "./connection.ts";
 import { ClientHandle, ServerHandle } from "./handles.ts";
 import { Hub } from "./hub.ts";
+import { Presence } from "./presence.ts";
 import { receive } from "./dispatch.ts";
 
 /** The parts a runtime is built from; all but `config` have defaults. */
@@ -56,6 +57,8 @@ export class Runtime {
   readonly log: Logger;
   /** Connections, rooms, and the one way frames go out. */
   readonly hub: Hub;
+  /** Joins, leaves and member lists, told to rooms as `$presence`. */
+  readonly presence: Presence;
   /** The plugs currently served. */
   readonly plugs: PlugRegistry;
   /** Lazy plug lookups. */
@@ -77,8 +80,8 @@ export class Runtime {
     this.hub = new Hub({
       excludeSenderOnBroadcast: options.config.excludeSenderOnBroadcast,
       adapter: options.adapter,
-      onError: (message, err) => this.log.warn(`${message}:`, err),
     });
+    this.presence = new Presence(this.hub, (message, err) => this.log.warn(`${message}:`, err));
     this.plugs = options.plugs ?? new PlugRegistry();
     this.source = options.source ?? NO_SOURCE;
   }
@@ -122,6 +125,7 @@ export class Runtime {
   /** The transport reports that a socket closed. */
   disconnect(connection: Connection, code?: number, reason?: string): void {
     if (!this.hub.remove(connection)) return;
+    this.presence.leaveAll(connection);
     connection.dispose();
     if (this.log.enabled("debug")) {
       this.log.debug(`Connection ${connection.id} closed (${code ?? "-"} ${reason ?? ""})`);
@@ -150,7 +154,7 @@ export class Runtime {
           this.log.warn("Error while closing:", err);
         }
       }
-      await this.hub.settled();
+      await this.presence.settled();
       await this.hub.adapter.close();
     })();
     return this.#closing;
