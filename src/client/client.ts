@@ -30,7 +30,14 @@ import {
   webSocketUrl,
 } from "./options.ts";
 import { requestStreamKey, SyncState } from "./sync_state.ts";
-import type { EventMap, EventName, PayloadOf, ReplyOf, UnknownEvents } from "./types.ts";
+import type {
+  EventMap,
+  EventName,
+  PayloadOf,
+  ReplyOf,
+  UnknownEvents,
+  WithRuntimeEvents,
+} from "./types.ts";
 
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_MAX_RESYNCS = 3;
@@ -152,17 +159,36 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    * BROADCASTs, pushes from the server, and SYNC streams (the listener gets
    * the whole current object after every update).
    *
+   * `"$presence"` is the runtime's own event, typed for every client: each
+   * member of a room gets a `PresenceChange` when someone joins or
+   * leaves it (its own join included). Listeners stay across reconnects, but
+   * rooms do not: the server forgets a dropped connection's rooms, so a
+   * page joins again on `onConnection("open")`.
+   *
    * @returns a function that removes the listener
+   *
+   * @example
+   * ```ts ignore
+   * const members = new Map<string, unknown>();
+   * client.on("$presence", ({ room, joined, left }) => {
+   *   if (room !== "lobby") return;
+   *   for (const { id, meta } of joined) members.set(id, meta); // a repeat join is harmless
+   *   for (const { id } of left) members.delete(id);
+   * });
+   * ```
    */
-  on<E extends EventName<Events>>(
+  on<E extends EventName<WithRuntimeEvents<Events>>>(
     event: E,
-    listener: EventListener<ReplyOf<Events, E>>,
+    listener: EventListener<ReplyOf<WithRuntimeEvents<Events>, E>>,
   ): () => void {
     return this.#events.add(event, listener as EventListener<unknown>);
   }
 
   /** Removes a listener added with {@linkcode on}. */
-  off<E extends EventName<Events>>(event: E, listener: EventListener<ReplyOf<Events, E>>): void {
+  off<E extends EventName<WithRuntimeEvents<Events>>>(
+    event: E,
+    listener: EventListener<ReplyOf<WithRuntimeEvents<Events>, E>>,
+  ): void {
     this.#events.remove(event, listener as EventListener<unknown>);
   }
 

@@ -5,6 +5,8 @@
  * - `call(event, payload)`: correlated replies, `for await` or `first()` / `all()`
  * - `send(event, payload)`: fire and forget
  * - `on(event, fn)`: BROADCASTs, pushes and SYNC streams (whole objects)
+ * - `on("$presence", fn)`: who joins and leaves the rooms this client is in,
+ *   typed as {@linkcode PresenceChange} whatever the event map
  * - `onConnection("open" | "close" | "reconnecting" | "error", fn)`
  * - automatic reconnect with exponential backoff and jitter
  *
@@ -14,6 +16,8 @@
  * const client = await connect("/");
  * for await (const reply of client.call("stream", { count: 3 })) console.log(reply);
  * client.on("chat/message", (line) => console.log(line));
+ * client.on("$presence", ({ room, joined, left }) => console.log(room, joined, left));
+ * await client.call("chat/join", { name: "ada", room: "lobby" }).first();
  * client.send("chat/send", { text: "hello" });
  * ```
  * @module
@@ -45,10 +49,14 @@ export type {
   EventMap,
   EventName,
   EventSpec,
+  Member,
   PayloadOf,
   PlugEvent,
+  PresenceChange,
   ReplyOf,
+  RuntimeEvents,
   UnknownEvents,
+  WithRuntimeEvents,
 } from "./types.ts";
 export { EventType } from "../protocol/event_type.ts";
 export { ErrorCode } from "../protocol/errors.ts";

@@ -6,6 +6,9 @@
  * payload of a BROADCAST, or the current object of a SYNC stream). The map is
  * only a compile-time promise: nothing is checked at run time.
  *
+ * Events the runtime itself sends ({@linkcode RuntimeEvents}: `"$presence"`)
+ * are typed for every client, whatever its map.
+ *
  * @example
  * ```ts ignore
  * import type { echo } from "../../plugs/echo.ts";
@@ -17,6 +20,66 @@
  * ```
  * @module
  */
+
+/**
+ * One member of a room, as `$presence` reports it (and as plugs get it from
+ * `server.members(room)`).
+ *
+ * @typeParam M the meta a plug joins with, e.g. `{ name: string }`
+ */
+export interface Member<M = unknown> {
+  /** The member's connection id, unique across every node of a cluster. */
+  id: string;
+  /** The meta its plug passed to `client.join(room, meta)`; `null` when none. */
+  meta: M | null;
+}
+
+/**
+ * The payload of a `"$presence"` frame. Every member of a room gets one when
+ * someone joins or leaves it, on any node, its own join included.
+ *
+ * Apply it as set operations keyed by `id`: after a cluster outage a node
+ * announces its members again, so a `joined` entry may repeat someone
+ * already listed (with their current meta).
+ *
+ * @typeParam M the meta a plug joins with
+ */
+export interface PresenceChange<M = unknown> {
+  /** The room that changed, as the plug named it in `client.join`. */
+  room: string;
+  /** Who joined (or joined again with new meta). */
+  joined: Member<M>[];
+  /** Who left: they called `leave`, closed, or their node died. */
+  left: { id: string }[];
+}
+
+/**
+ * Events the runtime sends by itself, to clients of any event map. They are
+ * not plugs: listen to them with `on`; `call` and `send` have nothing there.
+ */
+export interface RuntimeEvents {
+  /** Room membership changes; see {@linkcode PresenceChange}. */
+  $presence: { reply: PresenceChange };
+}
+
+/**
+ * The events `on` listens to: `M` plus {@linkcode RuntimeEvents}. A map may
+ * declare `"$presence"` itself to type its meta; any other declaration of a
+ * runtime event is replaced by the runtime's.
+ *
+ * @example
+ * ```ts ignore
+ * type Events = { "$presence": { reply: PresenceChange<{ name: string }> } };
+ * client.on("$presence", ({ joined }) => joined.map((m) => m.meta?.name));
+ * ```
+ */
+export type WithRuntimeEvents<M extends EventMap> =
+  & Omit<M, keyof RuntimeEvents>
+  & {
+    [K in keyof RuntimeEvents]: K extends keyof M
+      ? M[K] extends RuntimeEvents[K] ? M[K] : RuntimeEvents[K]
+      : RuntimeEvents[K];
+  };
 
 /** What one event carries in each direction. */
 export interface EventSpec {

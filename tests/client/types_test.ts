@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import type { Call, PlugEvent, SsocketClient } from "../../src/client/mod.ts";
+import type {
+  Call,
+  Member,
+  PlugEvent,
+  PresenceChange,
+  SsocketClient,
+} from "../../src/client/mod.ts";
 import type { stream } from "../../plugs/stream.ts";
 import type { send } from "../../plugs/chat/send.ts";
 import type { broadcast } from "../../plugs/broadcast.ts";
@@ -45,4 +51,42 @@ function _typedClient(client: SsocketClient<Events>) {
 
 Deno.test("SsocketClient<Events> types payloads and replies per event", () => {
   assert.equal(typeof _typedClient, "function");
+});
+
+type Named = { "$presence": { reply: PresenceChange<{ name: string }> } };
+
+/** Never run: "$presence" is typed for a client of any event map. */
+function _presence(
+  untyped: SsocketClient,
+  typed: SsocketClient<Events>,
+  named: SsocketClient<Named>,
+) {
+  untyped.on("$presence", (change) => {
+    expectType<Equal<typeof change, PresenceChange>>();
+    const id = change.joined[0].id;
+    expectType<Equal<typeof id, string>>();
+    expectType<Equal<typeof change.left, { id: string }[]>>();
+    // @ts-expect-error: an id is a string
+    const _wrong: number = change.joined[0].id;
+  });
+  typed.on("$presence", (change) => {
+    const id = change.joined[0].id;
+    expectType<Equal<typeof id, string>>();
+    expectType<Equal<typeof change.joined, Member[]>>();
+  });
+  // A map may type the meta its plugs join with.
+  named.on("$presence", ({ joined }) => {
+    const meta = joined[0].meta;
+    expectType<Equal<typeof meta, { name: string } | null>>();
+  });
+  // @ts-expect-error: a presence listener gets a PresenceChange, not a string
+  untyped.on("$presence", (_change: string) => {});
+  // @ts-expect-error: the same for a typed client
+  typed.on("$presence", (_change: { room: number }) => {});
+  // @ts-expect-error: "$presence" is the runtime's, not a plug to call
+  typed.call("$presence");
+}
+
+Deno.test("SsocketClient.on types $presence as PresenceChange whatever the event map", () => {
+  assert.equal(typeof _presence, "function");
 });
