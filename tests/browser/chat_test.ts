@@ -33,19 +33,44 @@ if (!hasChromium) {
   );
 }
 
+/** Plugs of this test only, next to copies of the example plugs. */
+const TEST_PLUGS = {
+  // Yields each of `states` as SYNC; with `to`, pushes them to that connection instead.
+  "test/sync.ts": `export async function* sync(m, client) {
+    for (const payload of m.payload.states) {
+      if (m.payload.to) client.server.sendTo(m.payload.to, { event: "test/state", type: 3, payload });
+      else yield { type: 3, payload };
+    }
+    yield { payload: m.payload.to ? m.payload.states.length : undefined };
+  }`,
+  "test/whoami.ts": `export async function* whoami(_m, client) { yield { payload: client.id }; }`,
+};
+
+/** Every file under `dir`, by path relative to it. */
+async function readTree(dir: string, prefix = ""): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for await (const entry of Deno.readDir(`${dir}/${prefix}`)) {
+    const path = `${prefix}${entry.name}`;
+    if (entry.isDirectory) Object.assign(files, await readTree(dir, `${path}/`));
+    else if (entry.isFile) files[path] = await Deno.readTextFile(`${dir}/${path}`);
+  }
+  return files;
+}
+
+const plugs = { ...await readTree(`${ROOT}plugs`), ...TEST_PLUGS };
+
 function start(port = 0): Promise<TestServer> {
   return startServer({
-    config: {
-      plugsFolder: `${ROOT}plugs`,
-      staticFolder: `${ROOT}examples/chat`,
-      INSECURE: { port },
-      logLevel: "info",
-    },
+    plugs,
+    config: { staticFolder: `${ROOT}examples/chat`, INSECURE: { port }, logLevel: "info" },
   });
 }
 
-/** Names in the member list of a `chat/members` SYNC state. */
-type Members = { members: { id: string; name: string }[] };
+/** A SYNC state big enough that its updates travel as deltas. */
+const doc = (version: number) => ({
+  version,
+  items: Array.from({ length: 40 }, (_, i) => ({ i, label: `item ${i} v${i % 7 ? 0 : version}` })),
+});
 
 Deno.test({
   name: "the client in Chromium: calls, BROADCAST, SYNC, reconnect, and the chat page",
@@ -85,7 +110,7 @@ Deno.test({
           const bundle = "/ssocket.js";
           const { connect } = await import(bundle);
           const client = await connect("/", { reconnect: { initialDelay: 100, maxDelay: 500 } });
-          Object.assign(globalThis, { t: client, heard: [], opens: [], members: null, updates: 0 });
+          Object.assign(globalThis, { t: client, heard: [], opens: [], updates: 0 });
           const g = globalThis as unknown as Record<string, unknown[]>;
           client.on("broadcast", (payload: unknown) => g.heard.push(payload));
           client.onConnection("open", (event: unknown) => g.opens.push(event));
@@ -117,31 +142,29 @@ Deno.test({
         ]);
       });
 
-      await t.step("a SYNC object after several updates", async () => {
-        await page.evaluate(async () => {
-          const g = globalThis as unknown as Record<string, unknown> & {
-            t: SsocketClient;
-          };
-          g.t.on("chat/members", (state: unknown) => {
-            g.members = state;
+      await t.step("SYNC: a call's states and a pushed stream, rebuilt from deltas", async () => {
+        const states = [doc(1), doc(2), doc(3)];
+        const fromCall = await page.evaluate(async (states) => {
+          const g = globalThis as unknown as Record<string, unknown> & { t: SsocketClient };
+          g.t.on("test/state", (state: unknown) => {
+            g.pushed = state;
             (g.updates as number)++;
           });
-          await g.t.call("chat/join", { name: "page" }).all();
-        });
-        await join("ann");
-        const bob = await join("bob");
-        await join("cid");
-        await bob.close(); // leaving is an update too
-        const expected = ["page", "ann", "cid"];
-        await page.waitForFunction(
-          (names) =>
-            JSON.stringify(
-              (globalThis as unknown as { members?: Members }).members?.members.map((m) => m.name),
-            ) === JSON.stringify(names),
-          expected,
+          g.id = await g.t.call("test/whoami").first();
+          return await g.t.call("test/sync", { states }).all();
+        }, states);
+        assert.deepEqual(fromCall, states);
+
+        const pageId = await page.evaluate(() => (globalThis as { id?: string }).id);
+        const pusher = await connect(srv.url, { reconnect: false });
+        clients.push(pusher);
+        const pushed = [doc(4), doc(5), doc(6), doc(7)];
+        assert.equal(await pusher.call("test/sync", { to: pageId, states: pushed }).first(), 4);
+        await page.waitForFunction(() => (globalThis as { updates?: number }).updates === 4);
+        assert.deepEqual(
+          await page.evaluate(() => (globalThis as { pushed?: unknown }).pushed),
+          doc(7),
         );
-        const updates = await page.evaluate(() => (globalThis as { updates?: number }).updates);
-        assert.ok(updates! >= 5, `expected 5 member list updates, got ${updates}`);
       });
 
       await t.step("a reconnect after the server restarts on the same port", async () => {
