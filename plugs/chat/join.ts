@@ -1,36 +1,38 @@
 /**
- * Event "chat/join": `{ name }` names this connection in the chat, tells
- * everyone else as event "chat/joined", and pushes the member list to every
- * member as the SYNC stream "chat/members". When the connection closes, the
- * others get "chat/left" and the shorter member list.
+ * Event "chat/join": `{ name, room }` seats this connection in chat room
+ * `room` under `name`. A connection is in one chat room at a time: joining
+ * another leaves the one it was in, and "chat/send" goes to the current one.
+ * Joining the same room again renames (its members see a repeated join).
+ *
+ * The reply is `{ id, name, room, members }`, where `members` is
+ * `[{ id, meta: { name } }]` across every node; from then on the room's
+ * `$presence` frames keep that list current.
+ *
+ * @example
+ * ```ts ignore
+ * const { members } = await client.call("chat/join", { name: "Ada", room: "lobby" }).first();
+ * ```
  */
-import { EventType, PlugError, type SocketMessage } from "ssocket";
-import { pushMembers } from "./_members.ts";
-import type { Client } from "ssocket";
+import { PlugError } from "ssocket";
+import type { Client, SocketMessage } from "ssocket";
+import { inTurn, MAX_NAME, roomName, runtimeRoom, seatOf } from "./_seat.ts";
 
-const MAX_NAME = 40;
-
-export async function* join(message: SocketMessage<{ name?: unknown }>, client: Client) {
-  const name = message.payload?.name;
-  if (typeof name !== "string" || name.trim() === "") {
-    throw new PlugError("NAME_REQUIRED", "Send { name } with a non-empty string");
-  }
-  client.data.name = name.trim().slice(0, MAX_NAME);
-  if (!client.data.joined) {
-    client.data.joined = true;
-    // One hook per member, removed when it leaves: no state outside the connections.
-    const off = client.server.onDisconnect((gone) => {
-      if (gone !== client) return;
-      off();
-      gone.server.broadcast({ event: "chat/left", payload: { id: gone.id, name: gone.data.name } });
-      pushMembers(gone.server);
-    });
-  }
-  yield {
-    event: "chat/joined",
-    type: EventType.BROADCAST,
-    payload: { id: client.id, name: client.data.name as string },
-  };
-  pushMembers(client.server);
-  yield { payload: { name: client.data.name as string, id: client.id } };
+export async function* join(
+  message: SocketMessage<{ name?: unknown; room?: unknown }>,
+  client: Client,
+) {
+  const name = typeof message.payload?.name === "string" ? message.payload.name.trim() : "";
+  if (name === "") throw new PlugError("NAME_REQUIRED", "Send { name } with a non-empty string");
+  const seat = { name: name.slice(0, MAX_NAME), room: roomName(message.payload?.room) };
+  const members = await inTurn(client, async () => {
+    const before = seatOf(client);
+    if (before && before.room !== seat.room) {
+      delete client.data.chat;
+      await client.leave(runtimeRoom(before.room));
+    }
+    await client.join(runtimeRoom(seat.room), { name: seat.name });
+    client.data.chat = seat;
+    return await client.server.members(runtimeRoom(seat.room));
+  });
+  yield { payload: { id: client.id, ...seat, members } };
 }

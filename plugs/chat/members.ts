@@ -1,12 +1,12 @@
 /**
- * Event "chat/members": the current member list as a SYNC object
- * `{ members: [{ id, name }] }`, for pages that watch the chat without
- * joining. Members get every change pushed on the same stream by "chat/join".
+ * Event "chat/members": `{ room }` → `{ room, members }`, the members of
+ * chat room `room` as `[{ id, meta: { name } }]` across every node. For a
+ * page that looks before it joins: members follow `$presence` instead.
  */
-import { EventType } from "ssocket";
-import type { Client } from "ssocket";
-import { memberList } from "./_members.ts";
+import type { Client, SocketMessage } from "ssocket";
+import { roomName, runtimeRoom } from "./_seat.ts";
 
-export async function* members(_message: unknown, client: Client) {
-  yield { type: EventType.SYNC, payload: { members: memberList(client.server) } };
+export async function* members(message: SocketMessage<{ room?: unknown }>, client: Client) {
+  const room = roomName(message.payload?.room);
+  yield { payload: { room, members: await client.server.members(runtimeRoom(room)) } };
 }

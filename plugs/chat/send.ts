@@ -1,9 +1,11 @@
 /**
- * Event "chat/send": `{ text }` is broadcast to everyone as event
- * "chat/message" with the sender's name (set by "chat/join").
+ * Event "chat/send": `{ text }` goes to the others in the sender's chat room
+ * as event "chat/message" `{ room, from, text, at }`, on every node; the
+ * sender gets the same line as the reply.
  */
-import { EventType, PlugError, type SocketMessage } from "ssocket";
-import type { Client } from "ssocket";
+import { EventType, PlugError } from "ssocket";
+import type { Client, SocketMessage } from "ssocket";
+import { requireSeat, runtimeRoom } from "./_seat.ts";
 
 const MAX_TEXT = 2000;
 
@@ -12,8 +14,13 @@ export async function* send(message: SocketMessage<{ text?: unknown }>, client: 
   if (typeof text !== "string" || text.trim() === "") {
     throw new PlugError("TEXT_REQUIRED", "Send { text } with a non-empty string");
   }
-  const from = (client.data.name as string | undefined) ?? `guest-${client.id.slice(0, 4)}`;
-  const line = { from, text: text.slice(0, MAX_TEXT), at: Date.now() };
-  yield { event: "chat/message", type: EventType.BROADCAST, payload: line };
+  const { name, room } = requireSeat(client);
+  const line = { room, from: name, text: text.slice(0, MAX_TEXT), at: Date.now() };
+  yield {
+    event: "chat/message",
+    type: EventType.BROADCAST,
+    room: runtimeRoom(room),
+    payload: line,
+  };
   yield { payload: line };
 }

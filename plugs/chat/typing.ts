@@ -1,15 +1,18 @@
 /**
  * Event "chat/typing": `{ typing: true }` while the user types and
- * `{ typing: false }` when they stop or send; everyone else gets event
- * "chat/typing" with `{ id, name, typing }` to show an indicator.
+ * `{ typing: false }` when they stop or send; the others in the sender's
+ * chat room get event "chat/typing" `{ room, id, name, typing }` to show an
+ * indicator. Meant for `client.send`: it has no reply.
  */
-import { EventType, type SocketMessage } from "ssocket";
-import type { Client } from "ssocket";
+import { EventType } from "ssocket";
+import type { Client, SocketMessage } from "ssocket";
+import { requireSeat, runtimeRoom } from "./_seat.ts";
 
 export async function* typing(message: SocketMessage<{ typing?: unknown }>, client: Client) {
-  const name = (client.data.name as string | undefined) ?? `guest-${client.id.slice(0, 4)}`;
+  const { name, room } = requireSeat(client);
   yield {
     type: EventType.BROADCAST,
-    payload: { id: client.id, name, typing: message.payload?.typing === true },
+    room: runtimeRoom(room),
+    payload: { room, id: client.id, name, typing: message.payload?.typing === true },
   };
 }

@@ -1,9 +1,11 @@
 /**
- * End to end in a real browser: ssocket serves the example plugs and the
- * chat page; headless Chromium loads `/ssocket.js` from it and checks a
- * call's replies, a BROADCAST from another client, a SYNC object after
- * several updates, and a reconnect after the server restarts on the same
- * port. It finishes with the chat UI and its screenshot.
+ * End to end in a real browser: ssocket serves the example plugs (plus two
+ * test plugs) and the chat page; headless Chromium loads `/ssocket.js` from
+ * it and checks a call's replies, a BROADCAST from another client, SYNC
+ * states of a call and of a pushed stream, and a reconnect after the server
+ * restarts on the same port. It finishes with the chat page in two tabs:
+ * rooms, member lists driven by `$presence`, per-room history and typing,
+ * and its screenshot.
  *
  * Set SSOCKET_UPDATE_SCREENSHOT=1 to write the screenshot to
  * docs/screenshot-chat.png (otherwise it is only taken, so that ordinary
@@ -12,7 +14,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { startServer, type TestServer } from "../_harness.ts";
+import { startServer, type TestServer, WAIT_MS } from "../_harness.ts";
 import { connect, type SsocketClient } from "../../src/client/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -66,6 +68,25 @@ function start(port = 0): Promise<TestServer> {
   });
 }
 
+/**
+ * Waits until the texts of the elements matching `selector` are `expected`;
+ * if they never are, fails showing what they were.
+ */
+async function expectList(page: Page, selector: string, expected: string[]): Promise<void> {
+  const texts = `[...document.querySelectorAll(${
+    JSON.stringify(selector)
+  })].map((e) => e.textContent)`;
+  try {
+    await page.waitForFunction(
+      `JSON.stringify(${texts}) === ${JSON.stringify(JSON.stringify(expected))}`,
+      undefined,
+      { timeout: WAIT_MS },
+    );
+  } catch {
+    assert.deepEqual(await page.locator(selector).allTextContents(), expected, selector);
+  }
+}
+
 /** A SYNC state big enough that its updates travel as deltas. */
 const doc = (version: number) => ({
   version,
@@ -81,20 +102,16 @@ Deno.test({
     const port = srv.runtime.addr!.port;
     const base = `http://127.0.0.1:${port}/`;
     const clients: SsocketClient[] = [];
-    const join = async (name: string) => {
+    const chatter = async (name: string, room: string) => {
       const client = await connect(srv.url, { reconnect: false });
       clients.push(client);
-      await client.call("chat/join", { name }).all();
+      await client.call("chat/join", { name, room }).all();
       return client;
     };
     let browser: Browser | undefined;
     const pageErrors: string[] = [];
-    try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
-      const page: Page = await browser.newPage({ viewport: { width: 900, height: 460 } });
+    const openPage = async () => {
+      const page = await browser!.newPage({ viewport: { width: 900, height: 460 } });
       page.on("pageerror", (err) => pageErrors.push(err.message));
       page.on("console", (msg) => {
         // Chromium itself logs refused connections while the server restarts: expected.
@@ -103,6 +120,14 @@ Deno.test({
         }
       });
       await page.goto(base);
+      return page;
+    };
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+      });
+      const page = await openPage();
 
       await t.step("a call's replies, ERROR and NOT_FOUND", async () => {
         const result = await page.evaluate(async () => {
@@ -181,35 +206,86 @@ Deno.test({
         await page.evaluate(() => (globalThis as unknown as { t: SsocketClient }).t.close());
       });
 
-      await t.step("the chat page: members, messages, typing; screenshot", async () => {
+      await t.step("the chat page: rooms, $presence, per-room history; screenshot", async () => {
+        // Alice (this page) joins the default room, "general"; Bob (another tab) joins "random".
         await page.goto(base);
         await page.waitForSelector('#status[data-state="open"]');
         await page.fill("#name", "Alice");
         await page.click("#join");
         await page.waitForSelector("#send-form:not([hidden])");
-        const bob = await join("Bob");
-        await join("Carol");
-        await page.waitForFunction('document.querySelectorAll("#members li").length === 3');
-        await bob.call("chat/send", { text: "Hi Alice! Is the member list live?" }).all();
-        await page.fill("#text", "It is: a SYNC stream, rebuilt from deltas.");
+        await expectList(page, "#members li", ["Alice"]);
+        const bob = await openPage();
+        await bob.click('#rooms button[data-room="random"]');
+        await bob.fill("#name", "Bob");
+        await bob.click("#join");
+        await expectList(bob, "#members li", ["Bob"]);
+        assert.equal(await bob.textContent("#room-title"), "# random");
+
+        // Carol joins general from Deno: Alice's list grows through $presence, Bob's does not.
+        const carol = await chatter("Carol", "general");
+        await expectList(page, "#members li", ["Alice", "Carol"]);
+        await carol.call("chat/send", { text: "Hello, general!" }).all();
+        await expectList(page, "#messages .text", ["Hello, general!"]);
+        // Bob's own line comes back after anything sent to him before it: Carol's never did.
+        await bob.fill("#text", "Anyone in random?");
+        await bob.click("#send");
+        await expectList(bob, "#messages .text", ["Anyone in random?"]);
+        assert.deepEqual(await bob.locator("#members li").allTextContents(), ["Bob"]);
+        await page.fill("#text", "Hi Carol");
         await page.click("#send");
-        await page.waitForFunction('document.querySelectorAll("#messages .from").length === 2');
-        await bob.call("chat/send", { text: "Neat. And I can see when you type?" }).all();
-        await page.waitForFunction('document.querySelectorAll("#messages .from").length === 3');
-        bob.send("chat/typing", { typing: true });
+        await expectList(page, "#messages .text", ["Hello, general!", "Hi Carol"]);
+
+        // Leaving and closing both reach the list, and the history says so.
+        await carol.call("chat/leave").all();
+        await expectList(page, "#members li", ["Alice"]);
+        const dave = await chatter("Dave", "general");
+        await expectList(page, "#members li", ["Alice", "Dave"]);
+        await dave.close();
+        await expectList(page, "#members li", ["Alice"]);
+        assert.deepEqual(await page.locator("#messages .system").allTextContents(), [
+          "Carol joined",
+          "Carol left",
+          "Dave joined",
+          "Dave left",
+        ]);
+
+        // Alice moves to random: she is in Bob's list and he in hers; random's history starts now.
+        await page.click('#rooms button[data-room="random"]');
+        await expectList(page, "#members li", ["Alice", "Bob"]);
+        await expectList(bob, "#members li", ["Alice", "Bob"]);
+        assert.deepEqual(await page.locator("#messages li").allTextContents(), []);
+        await bob.fill("#text", "Hi Alice! Welcome to #random.");
+        await bob.click("#send");
+        await expectList(page, "#messages .text", ["Hi Alice! Welcome to #random."]);
+        await page.fill("#text", "Thanks! This member list comes from $presence.");
+        await page.click("#send");
+        await bob.fill("#text", "Neat. Can you see when I type?");
+        await bob.click("#send");
+        await expectList(page, "#messages .text", [
+          "Hi Alice! Welcome to #random.",
+          "Thanks! This member list comes from $presence.",
+          "Neat. Can you see when I type?",
+        ]);
+        await bob.type("#text", "Yes");
         await page.waitForFunction('document.querySelector("#typing").textContent !== ""');
         assert.equal(await page.textContent("#typing"), "Bob is typing…");
-        assert.deepEqual(await page.locator("#members li").allTextContents(), [
-          "Alice",
-          "Bob",
-          "Carol",
-        ]);
         assert.equal(await page.textContent("#members li.me"), "Alice");
         const png = await page.screenshot();
         assert.ok(png.length > 10_000);
         if (Deno.env.get("SSOCKET_UPDATE_SCREENSHOT") === "1") {
           await Deno.writeFile(SCREENSHOT, png);
         }
+
+        // Back in general: its history is still there, Bob's typing is not, and Bob sees her go.
+        await page.click('#rooms button[data-room="general"]');
+        await expectList(page, "#members li", ["Alice"]);
+        assert.deepEqual(await page.locator("#messages .text").allTextContents(), [
+          "Hello, general!",
+          "Hi Carol",
+        ]);
+        assert.equal(await page.textContent("#typing"), "");
+        await expectList(bob, "#members li", ["Bob"]);
+        await bob.close();
       });
       assert.deepEqual(pageErrors, []);
     } finally {

@@ -22,7 +22,7 @@ Deno.test("PlugEvent infers a plug's payload and replies from its handler type",
   expectType<
     Equal<
       PlugEvent<typeof send>["reply"],
-      { from: string; text: string; at: number }
+      { room: string; from: string; text: string; at: number }
     >
   >();
   // BROADCAST yields are left out of the replies.
@@ -30,7 +30,7 @@ Deno.test("PlugEvent infers a plug's payload and replies from its handler type",
   assert.ok(true);
 });
 
-type ChatLine = { from: string; text: string; at: number };
+type ChatLine = { room: string; from: string; text: string; at: number };
 type Events = {
   stream: PlugEvent<typeof stream>;
   "chat/send": PlugEvent<typeof send>;
