@@ -15,7 +15,7 @@
  * import type { PlugEvent } from "./types.ts";
  * type Events = {
  *   echo: PlugEvent<typeof echo>; // inferred from the plug
- *   "chat/message": { reply: { from: string; text: string; at: number } }; // written by hand
+ *   "chat/message": { reply: { room: string; from: string; text: string } }; // written by hand
  * };
  * ```
  * @module
