@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startServer, WAIT_MS, withTimeout } from "../_harness.ts";
-import { findRedis } from "../_redis.ts";
+import { startRedis } from "../_redis.ts";
 import {
   CallError,
   connect,
@@ -179,39 +179,28 @@ Deno.test("chat plugs answer bad input and calls before chat/join with CallError
   assert.equal(await codeOf(ann.call("chat/send", { text: " " })), "TEXT_REQUIRED");
 });
 
-const redis = await findRedis();
-if (typeof redis === "string") console.warn(`SKIPPING the clustered chat test: ${redis}`);
+Deno.test("chat plugs across two clustered servers: members, $presence and messages", async () => {
+  await using redis = await startRedis();
+  const cluster = { redisUrl: redis.url, channel: `ssocket-chat-${crypto.randomUUID()}` };
+  await using one = await startServer({ config: { plugsFolder: PLUGS, cluster } });
+  await using two = await startServer({ config: { plugsFolder: PLUGS, cluster } });
+  await Promise.all([one, two].map((srv) => srv.waitForLog(/Clustered through redis:/)));
+  await using ann = await connect<Chat>(one.url);
+  await using bob = await connect<Chat>(two.url);
 
-Deno.test({
-  name: "chat plugs across two clustered servers: members, $presence and messages",
-  ignore: typeof redis === "string",
-  async fn() {
-    if (typeof redis === "string") return;
-    const cluster = { redisUrl: redis.url, channel: `ssocket-chat-${crypto.randomUUID()}` };
-    try {
-      await using one = await startServer({ config: { plugsFolder: PLUGS, cluster } });
-      await using two = await startServer({ config: { plugsFolder: PLUGS, cluster } });
-      await Promise.all([one, two].map((srv) => srv.waitForLog(/Clustered through redis:/)));
-      await using ann = await connect<Chat>(one.url);
-      await using bob = await connect<Chat>(two.url);
+  const a = (await ann.call("chat/join", { name: "ann", room: "lobby" }).first())!;
+  const bobJoined = next(ann, "$presence", ({ joined }) => joined.length > 0);
+  const b = (await bob.call("chat/join", { name: "bob", room: "lobby" }).first())!;
+  assert.deepEqual(names(b.members), ["ann", "bob"], "the reply lists ann, on the other node");
+  assert.deepEqual((await bobJoined).joined, [{ id: b.id, meta: { name: "bob" } }]);
 
-      const a = (await ann.call("chat/join", { name: "ann", room: "lobby" }).first())!;
-      const bobJoined = next(ann, "$presence", ({ joined }) => joined.length > 0);
-      const b = (await bob.call("chat/join", { name: "bob", room: "lobby" }).first())!;
-      assert.deepEqual(names(b.members), ["ann", "bob"], "the reply lists ann, on the other node");
-      assert.deepEqual((await bobJoined).joined, [{ id: b.id, meta: { name: "bob" } }]);
+  const heard = next(ann, "chat/message");
+  const line = await bob.call("chat/send", { text: "from node two" }).first();
+  assert.deepEqual(await heard, line);
 
-      const heard = next(ann, "chat/message");
-      const line = await bob.call("chat/send", { text: "from node two" }).first();
-      assert.deepEqual(await heard, line);
-
-      const bobGone = next(ann, "$presence", ({ left }) => left.length > 0);
-      await bob.close();
-      assert.deepEqual((await bobGone).left, [{ id: b.id }]);
-      const { members } = (await ann.call("chat/members", { room: "lobby" }).first())!;
-      assert.deepEqual(members, [{ id: a.id, meta: { name: "ann" } }]);
-    } finally {
-      await redis.stop();
-    }
-  },
+  const bobGone = next(ann, "$presence", ({ left }) => left.length > 0);
+  await bob.close();
+  assert.deepEqual((await bobGone).left, [{ id: b.id }]);
+  const { members } = (await ann.call("chat/members", { room: "lobby" }).first())!;
+  assert.deepEqual(members, [{ id: a.id, meta: { name: "ann" } }]);
 });
