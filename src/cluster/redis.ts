@@ -78,6 +78,7 @@ export class RedisAdapter implements ClusterAdapter {
   readonly #heartbeatMs: number;
   readonly #intervalMs: number;
   readonly #handlers: ((message: ClusterMessage) => void)[] = [];
+  #publishErrors = 0;
   #local: () => Iterable<LocalEntry> = () => [];
   #listener: PresenceListener = () => {};
   #timer?: ReturnType<typeof setInterval>;
@@ -148,11 +149,32 @@ export class RedisAdapter implements ClusterAdapter {
     return this.#publisher.status === "ready" && this.#subscriber.status === "ready";
   }
 
+  /** Frames dropped because the link was down, or that Redis refused. */
+  get publishErrors(): number {
+    return this.#publishErrors;
+  }
+
   publish(message: ClusterMessage): boolean {
-    if (!this.healthy) return false;
+    if (!this.healthy) {
+      this.#publishErrors++;
+      return false;
+    }
     const envelope = encodeEnvelope(this.nodeId, message);
-    this.#publisher.publish(this.#channel, Buffer.from(envelope)).catch(() => {});
+    this.#publisher.publish(this.#channel, Buffer.from(envelope)).catch(() =>
+      this.#publishErrors++
+    );
     return true;
+  }
+
+  async peers(): Promise<string[]> {
+    const nodes = (await this.#publisher.smembers(this.#nodesKey())).filter((n) =>
+      n !== this.nodeId
+    );
+    if (nodes.length === 0) return [];
+    const pipeline = this.#publisher.pipeline();
+    for (const node of nodes) pipeline.exists(this.#heartbeatKey(node));
+    const results = (await pipeline.exec()) ?? [];
+    return nodes.filter((_, i) => results[i]?.[1] === 1).sort();
   }
 
   subscribe(handler: (message: ClusterMessage) => void): void {
