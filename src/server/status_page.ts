@@ -34,6 +34,8 @@ export const STATUS_PAGE = `<!doctype html>
     grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); }
   .cards { grid-column: 1 / -1; display: grid; gap: .8rem;
     grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); }
+  section.wide { grid-column: span 2; }
+  @media (max-width: 720px) { section.wide { grid-column: auto; } }
   .card, section { background: #fff; border: 1px solid var(--line); border-radius: 8px; }
   .card { padding: .7rem .9rem; }
   .card b { display: block; font-size: 1.5rem; font-variant-numeric: tabular-nums; }
@@ -64,7 +66,7 @@ export const STATUS_PAGE = `<!doctype html>
     <div class="card"><b id="bytes-rate">–</b><span>bytes in / out per s</span></div>
     <div class="card"><b id="error-rate">–</b><span>errors / s</span></div>
   </div>
-  <section><h2>Plugs</h2><table id="plugs"></table></section>
+  <section class="wide"><h2>Plugs</h2><table id="plugs"></table></section>
   <section><h2>Errors by code</h2><table id="errors"></table></section>
   <section><h2>Rooms on this node</h2><table id="rooms"></table></section>
   <section><h2>Cluster</h2><table id="cluster"></table></section>
@@ -100,6 +102,8 @@ export const STATUS_PAGE = `<!doctype html>
         const td = r.insertCell();
         td.textContent = text;
         if (cls) td.className = cls;
+        // A row of one cell (a plug's last error) spans the table.
+        if (row.length === 1) td.colSpan = head.length;
       }
     }
   }
@@ -119,9 +123,9 @@ export const STATUS_PAGE = `<!doctype html>
     $("error-rate").textContent = fmt(rate(s, previous, "errorTotal", seconds));
     table("plugs", [["event"], ["state"], ["messages", "n"], ["mean ms", "n"]],
       s.plugs.flatMap((p) => {
-        const row = [[p.event], [p.state + (p.state === "failed" && p.serving ? " (old version serving)" : ""), p.state],
+        const row = [[p.event], [p.state + (p.state === "failed" && p.serving ? ", old version serving" : ""), p.state],
           [fmt(p.received), "n"], [p.runs ? (p.meanMs).toFixed(2) : "–", "n"]];
-        return p.lastError ? [row, [["↳ " + p.lastError, "err"], [""], [""], [""]]] : [row];
+        return p.lastError ? [row, [["↳ " + p.lastError, "err"]]] : [row];
       }), "No plug loaded");
     table("errors", [["code"], ["total", "n"]],
       s.errors.map(([code, n]) => [[code], [fmt(n), "n"]]), "No errors");
