@@ -8,8 +8,8 @@
  * - `--quick`: one short round of echo C=50/W=10, bare Deno and ssocket only,
  *   nothing written unless `--out` is given (the smoke test uses it)
  * - `--rounds N`: rounds per scenario (default 3)
- * - `--only a,b`: scenarios by name: echo, echo1, stream, broadcast, idle,
- *   reload, edits, delta
+ * - `--only a,b`: scenarios by name: echo, echo1, stream, metrics, broadcast,
+ *   idle, reload, edits, delta
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -23,9 +23,20 @@ import type { ServerKind } from "./lib/servers.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { broadcast, idleMemory } from "./scenarios/fanout.ts";
 import { editGrowth, hotReload } from "./scenarios/reload.ts";
+import { metricsCost } from "./scenarios/metrics_cost.ts";
 import { Report } from "./lib/sections.ts";
 
-const ALL = ["echo", "echo1", "stream", "broadcast", "idle", "reload", "edits", "delta"];
+const ALL = [
+  "echo",
+  "echo1",
+  "stream",
+  "metrics",
+  "broadcast",
+  "idle",
+  "reload",
+  "edits",
+  "delta",
+];
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
 const DELTA_BENCH = new URL("./delta_bench.ts", import.meta.url);
@@ -128,6 +139,16 @@ async function main(): Promise<void> {
       ...timing,
     }, progress);
     report.roundTrips("stream (20 yields + end) C=50 W=10, per call", results);
+  }
+  if (want("metrics")) {
+    progress("echo with metrics on vs off, 50 connections x 10 in flight");
+    const result = await metricsCost({
+      connections: 50,
+      window: 10,
+      rounds: Math.max(options.rounds, 4),
+      ...timing,
+    }, progress);
+    report.metricsCost(result);
   }
   if (want("broadcast")) {
     progress("broadcast to 1000 clients");
