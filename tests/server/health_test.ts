@@ -32,6 +32,17 @@ Deno.test("/healthz and /readyz answer 503 while Redis is stopped, and 200 again
   assert.deepEqual(await until(base + "healthz", 200), { status: "ok" });
 });
 
+Deno.test("/status.json lists the other live nodes of a cluster as peers", async () => {
+  await using redis = await startRedis();
+  const config = { cluster: { redisUrl: redis.url } };
+  await using a = await startServer({ config });
+  await using b = await startServer({ config });
+  const status = await (await fetch(a.url.replace("ws:", "http:") + "status.json")).json();
+  assert.equal(status.cluster.nodeId, a.runtime.hub.adapter.nodeId);
+  assert.deepEqual(status.cluster.peers, [b.runtime.hub.adapter.nodeId]);
+  assert.equal(status.cluster.healthy, true);
+});
+
 Deno.test("drain(): 503 and SHUTTING_DOWN while draining; a plug past the grace is cut off with 1001", async () => {
   await using srv = await startServer({
     plugs: {
