@@ -26,6 +26,9 @@
 /** How much the server logs: each level includes the ones before it. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
+/** How log lines are written: "text" for people, "json" (one object per line) for log shippers. */
+export type LogFormat = "text" | "json";
+
 /** Plain (non-TLS) listener settings, used when `secure` is false. */
 export interface InsecureOptions {
   /** TCP port to listen on; 0 picks a free port. */
@@ -62,6 +65,20 @@ export interface ClusterOptions {
   channel: string;
   /** Seconds after which the members of a node that died without a goodbye are reported as left by the others. */
   presenceTimeout: number;
+}
+
+/** Who may connect. */
+export interface AuthOptions {
+  /** Secret that verifies HS256 JWTs sent as the `token` query parameter or in `Sec-WebSocket-Protocol` (checking `exp` and `nbf`); their claims become `client.identity`, and a connection is closed with 4001 when its token expires unless it re-authenticates with a `$auth` frame. "" turns JWT checks off. Prefer the environment variable to a flag, which other users can see. */
+  jwtSecret: string;
+}
+
+/** What the server tells about itself over HTTP: Prometheus metrics and the status page. */
+export interface MetricsOptions {
+  /** Count traffic and serve Prometheus metrics at /metrics and the live status page at /status. */
+  isOn: boolean;
+  /** Token that /metrics and /status require as "Authorization: Bearer TOKEN" (401 otherwise); "" leaves them open. */
+  token: string;
 }
 
 /** The whole ssocket configuration. Pass it to the server; never read it from a global. */
@@ -108,6 +125,16 @@ export interface Config {
   staticFolder: string;
   /** File whose exported `INIT(server)` runs once before connections are accepted. */
   initFile: string;
+  /** Authentication of WebSocket upgrades (see also `server.authenticate` in INIT). */
+  auth: AuthOptions;
+  /** Prometheus metrics and the status page. */
+  metrics: MetricsOptions;
+  /** List the served event names in the JSON that plain HTTP requests get; off keeps them private. */
+  statusShowsEvents: boolean;
+  /** Log line format: "text" for people or "json" for log shippers (one object per line with time, level, msg and fields). */
+  logFormat: LogFormat;
+  /** Milliseconds that running plugs may take to finish after SIGTERM (new messages answer ERROR SHUTTING_DOWN) before connections are closed with 1001. */
+  shutdownGrace: number;
 }
 
 /** The defaults every other layer (config file, environment, flags) overrides. */
@@ -133,6 +160,11 @@ export const defaultConfig: Config = {
   reloadDebounce: 30,
   staticFolder: "",
   initFile: "./INIT.ts",
+  auth: { jwtSecret: "" },
+  metrics: { isOn: true, token: "" },
+  statusShowsEvents: false,
+  logFormat: "text",
+  shutdownGrace: 10_000,
 };
 
 /** A partial configuration: any field, nested fields included, may be left out. */

@@ -9,8 +9,9 @@
  * - `--quick`: one short round of echo C=50/W=10, bare Deno and ssocket only,
  *   nothing written unless `--out` is given (the smoke test uses it)
  * - `--rounds N`: rounds per scenario (default 3)
- * - `--only a,b`: scenarios by name: echo, echo1, stream, broadcast, idle,
- *   reload, edits, delta, rooms (needs `redis-server`; the bench starts its own), sequential
+ * - `--only a,b`: scenarios by name: echo, echo1, stream, metrics, broadcast,
+ *   idle, reload, edits, delta, rooms (needs `redis-server`; the bench starts its own),
+ *   sequential
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -26,6 +27,7 @@ import { broadcast, idleMemory } from "./scenarios/fanout.ts";
 import { editGrowth, hotReload } from "./scenarios/reload.ts";
 import { rooms } from "./scenarios/rooms.ts";
 import { REDIS_MISSING } from "./lib/redis.ts";
+import { metricsCost } from "./scenarios/metrics_cost.ts";
 import { Report } from "./lib/sections.ts";
 import { sequentialCalls } from "./scenarios/sequential.ts";
 
@@ -33,6 +35,7 @@ const ALL = [
   "echo",
   "echo1",
   "stream",
+  "metrics",
   "broadcast",
   "idle",
   "reload",
@@ -145,6 +148,16 @@ async function main(): Promise<boolean> {
       ...timing,
     }, progress);
     report.roundTrips("stream (20 yields + end) C=50 W=10, per call", results);
+  }
+  if (want("metrics")) {
+    progress("echo with metrics on vs off, 50 connections x 10 in flight");
+    const result = await metricsCost({
+      connections: 50,
+      window: 10,
+      rounds: Math.max(options.rounds, 4),
+      ...timing,
+    }, progress);
+    report.metricsCost(result);
   }
   if (want("broadcast")) {
     progress("broadcast to 1000 clients");

@@ -7,11 +7,12 @@
  * import { Logger } from "./log.ts";
  * const log = new Logger({ logLevel: "debug", printLogToConsole: true, logSizeLimit: 1000 });
  * log.info("listening on", 8080);
+ * log.warn("Plug failed", fields({ event: "chat/send", code: "PLUG_ERROR" }));
  * ```
  * @module
  */
 
-import type { LogLevel } from "../config.ts";
+import type { LogFormat, LogLevel } from "../config.ts";
 
 const SEVERITY: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
@@ -24,9 +25,40 @@ export interface LoggerOptions {
   logLevel: LogLevel;
   /** Write to the console. */
   printLogToConsole: boolean;
-  /** Longest line in characters. */
+  /** Longest line in characters (in JSON, of its `msg`). */
   logSizeLimit: number;
+  /** "text" (the default) or "json": one object per line for log shippers. */
+  logFormat?: LogFormat;
 }
+
+/**
+ * Named values attached to a log line: `event`, `connection`, `code`…
+ * Shippers index them as JSON keys; text lines end with `key=value` pairs.
+ */
+export class LogFields {
+  /** The fields, as given. */
+  readonly values: Readonly<Record<string, unknown>>;
+  constructor(values: Record<string, unknown>) {
+    this.values = values;
+  }
+}
+
+/**
+ * Fields for a log line; pass the result as any part of a log call.
+ *
+ * @example
+ * ```ts
+ * import { fields, Logger } from "./log.ts";
+ * const log = new Logger({ logLevel: "info", printLogToConsole: true, logSizeLimit: 1000, logFormat: "json" });
+ * log.info("Connection opened", fields({ connection: "abc" }));
+ * ```
+ */
+export function fields(values: Record<string, unknown>): LogFields {
+  return new LogFields(values);
+}
+
+/** Keys a field may not take in JSON lines, since the line itself uses them. */
+const RESERVED = new Set(["time", "level", "msg"]);
 
 const consoleSink: LogSink = (level, line) => {
   if (level === "error") console.error(line);
@@ -39,6 +71,7 @@ export class Logger {
   readonly #threshold: number;
   readonly #limit: number;
   readonly #sinks: LogSink[] = [];
+  readonly #json: boolean;
 
   /**
    * @param options level, console output and line length limit
@@ -47,6 +80,7 @@ export class Logger {
   constructor(options: LoggerOptions, sink?: LogSink) {
     this.#threshold = SEVERITY[options.logLevel] ?? SEVERITY.info;
     this.#limit = options.logSizeLimit;
+    this.#json = options.logFormat === "json";
     if (options.printLogToConsole) this.#sinks.push(consoleSink);
     if (sink) this.#sinks.push(sink);
   }
@@ -75,10 +109,48 @@ export class Logger {
 
   #write(level: LogLevel, parts: unknown[]): void {
     if (!this.enabled(level)) return;
-    let text = parts.map(format).join(" ");
-    if (text.length > this.#limit) text = text.slice(0, this.#limit) + "…";
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${text}`;
+    const time = new Date().toISOString();
+    const line = this.#json
+      ? this.#jsonLine(time, level, parts)
+      : this.#textLine(time, level, parts);
     for (const sink of this.#sinks) sink(level, line);
+  }
+
+  #textLine(time: string, level: LogLevel, parts: unknown[]): string {
+    const text = parts.map((part) =>
+      part instanceof LogFields
+        ? Object.entries(part.values).map(([key, value]) => `${key}=${format(value)}`).join(" ")
+        : format(part)
+    ).join(" ");
+    return `${time} ${level.toUpperCase().padEnd(5)} ${this.#cut(text)}`;
+  }
+
+  /** One JSON object: errors go to `error` (their stack), fields to their own keys. */
+  #jsonLine(time: string, level: LogLevel, parts: unknown[]): string {
+    const record: Record<string, unknown> = { time, level, msg: "" };
+    const words: string[] = [];
+    for (const part of parts) {
+      if (part instanceof LogFields) {
+        for (const [key, value] of Object.entries(part.values)) {
+          record[RESERVED.has(key) ? `field_${key}` : key] = value;
+        }
+      } else if (part instanceof Error) {
+        record.error = format(part);
+      } else {
+        words.push(format(part));
+      }
+    }
+    // A message that ends with ":" introduced the error now moved to `error`.
+    record.msg = this.#cut(words.join(" ").replace(/:$/, ""));
+    try {
+      return JSON.stringify(record);
+    } catch {
+      return JSON.stringify({ time, level, msg: record.msg });
+    }
+  }
+
+  #cut(text: string): string {
+    return text.length > this.#limit ? text.slice(0, this.#limit) + "…" : text;
   }
 }
 

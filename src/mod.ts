@@ -31,9 +31,12 @@ export {
 export { applyDelta, createDelta } from "./protocol/delta.ts";
 export type { PlugHandler, Yield } from "./plugs/types.ts";
 export type {
+  Authenticator,
+  AuthInfo,
   BroadcastOptions,
   Client,
   ConnectionHook,
+  Identity,
   Member,
   OutgoingMessage,
   PresenceChange,
@@ -43,7 +46,7 @@ export { SocketMessage } from "./server/message.ts";
 export { type InitHook, serve, type ServeOptions } from "./server/start.ts";
 export type { ClusterAdapter, ClusterMessage } from "./cluster/adapter.ts";
 export { type Config, defaultConfig, type PartialConfig, withDefaults } from "../config.ts";
-export type { Logger } from "./log.ts";
+export { fields, LogFields, type Logger } from "./log.ts";
 
 if (import.meta.main) {
   // No top-level await here: plugs import this module, and an import of a

@@ -11,6 +11,7 @@ import { LABELS, type ServerKind } from "./servers.ts";
 import type { EditGrowthResult, HotReloadResult } from "../scenarios/reload.ts";
 import { type RoomsSetup, setupLabel } from "../scenarios/rooms.ts";
 import type { SequentialResult } from "../scenarios/sequential.ts";
+import type { MetricsCostResult } from "../scenarios/metrics_cost.ts";
 
 interface Target {
   name: string;
@@ -285,6 +286,30 @@ export class Report {
       measured: `${num(growth, 1)} MiB`,
       holds: true,
     });
+  }
+
+  /** Echo with metrics on vs off: server CPU per round trip first, then throughput. */
+  metricsCost(r: MetricsCostResult): void {
+    const row = (label: string, rs: LoadResult[]) => [
+      label,
+      num(med(rs, cpuPerOp), 2),
+      num(med(rs, rate)),
+      num(med(rs, (x) => x.p99), 2),
+      `${rs.reduce((n, x) => n + x.errors + x.lost, 0)}`,
+    ];
+    const cpu = med(r.on, cpuPerOp) / med(r.off, cpuPerOp);
+    const throughput = med(r.on, rate) / med(r.off, rate);
+    this.#sections.push(
+      "### metrics on vs off (echo C=50 W=10)\n\n" + table(
+        ["metrics", "server CPU µs each", "per s", "p99 ms", "failed + lost"],
+        [row("on (default)", r.on), row("off (--metrics.isOn false)", r.off)],
+        "lrrrr",
+      ) +
+        `\n\nOn/off: server CPU per round trip ${cpu.toFixed(3)}x, throughput ` +
+        `${throughput.toFixed(3)}x. The "on" server counted ${r.counted} echo messages.`,
+    );
+    this.#target("echo throughput with metrics on >= 0.97x off", throughput, throughput >= 0.97);
+    this.#target("echo server CPU per round trip with metrics on <= 1.03x off", cpu, cpu <= 1.03);
   }
 
   /** The SYNC delta bench's own Markdown. */

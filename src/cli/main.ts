@@ -17,8 +17,8 @@
 import type { Config } from "../../config.ts";
 import { Logger } from "../log.ts";
 import { CloseCode } from "../protocol/errors.ts";
-import type { Server } from "../plugs/api.ts";
-import { serve } from "../server/start.ts";
+import type { Runtime } from "../server/runtime.ts";
+import { start } from "../server/start.ts";
 import { VERSION } from "../version.ts";
 import { parseArgs } from "./flags.ts";
 import { generatePlug } from "./generate.ts";
@@ -82,24 +82,37 @@ export async function main(args: string[]): Promise<number> {
   return await run(config);
 }
 
-/** Serves until SIGINT or SIGTERM, then closes connections with 1001. */
+/**
+ * Serves until SIGINT or SIGTERM, then drains: new connections get 503 and
+ * new messages SHUTTING_DOWN while running plugs have `shutdownGrace` ms to
+ * finish; then connections close with 1001. A second signal closes at once.
+ */
 async function run(config: Config): Promise<number> {
   const log = new Logger(config);
   const { promise: stopRequested, resolve: requestStop } = Promise.withResolvers<string>();
-  const handlers = SIGNALS.map((signal) => [signal, () => requestStop(signal)] as const);
+  let onSignal = (signal: string) => requestStop(signal);
+  const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
   try {
-    let server: Server;
+    let runtime: Runtime;
     try {
-      server = await serve({ config, log });
+      runtime = await start({ config, log });
     } catch (err) {
       // Shown even when console logging is off: the process is about to exit.
       new Logger({ ...config, printLogToConsole: true }).error("Start-up failed:", err);
       return EXIT_FAILURE;
     }
     const signal = await stopRequested;
-    log.info(`Received ${signal}; closing connections with ${CloseCode.GOING_AWAY}`);
-    await server.close();
+    log.info(
+      `Received ${signal}; draining: ${runtime.callsRunning} running plug(s) get up to ` +
+        `${config.shutdownGrace} ms, then connections close with ${CloseCode.GOING_AWAY}`,
+    );
+    onSignal = (again) => {
+      log.warn(`Received ${again} while draining; closing now`);
+      void runtime.close();
+    };
+    const unfinished = await runtime.drain(config.shutdownGrace);
+    if (unfinished > 0) log.warn(`Stopped ${unfinished} plug(s) still running after the grace`);
     log.info("Stopped");
     return EXIT_OK;
   } finally {

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
@@ -57,6 +58,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   /** The WebSocket URL. */
   readonly url: string;
   readonly #protocols?: string | string[];
+  readonly #auth?: string | (() => string | Promise<string>);
   readonly #reconnect: Required<ReconnectOptions> | undefined;
   readonly #timeout: number;
   readonly #bufferLimit: number;
@@ -86,6 +88,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   constructor(url: string | URL, options: ClientOptions = {}) {
     this.url = webSocketUrl(url);
     this.#protocols = options.protocols;
+    this.#auth = options.auth;
     const reconnect = options.reconnect ?? true;
     this.#reconnect = reconnect === false
       ? undefined
@@ -246,8 +249,47 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     }
   }
 
+  /**
+   * Sends a fresh token from the `auth` option (called again when it is a
+   * function) in a `$auth` frame, so the server moves the connection's
+   * expiry instead of closing it with 4001.
+   *
+   * @returns the new expiry in seconds since the epoch, or null if the token has none
+   * @throws {CallError} `AUTH_FAILED` if the server refuses the token
+   */
+  async reauthenticate(): Promise<number | null> {
+    if (this.#auth === undefined) throw new TypeError("The client has no auth option");
+    const token = typeof this.#auth === "function" ? await this.#auth() : this.#auth;
+    const call = this.call(AUTH_EVENT as EventName<Events>, { token } as PayloadOf<Events, never>);
+    const reply = await call.first() as { exp: number | null } | undefined;
+    return reply?.exp ?? null;
+  }
+
   #open(): void {
-    const ws = new WebSocket(this.url, this.#protocols);
+    if (this.#auth === undefined) return this.#openSocket(this.url, this.#protocols);
+    const auth = this.#auth;
+    // The token is fetched anew for every attempt, so an expiring one refreshes.
+    Promise.resolve().then(() => typeof auth === "function" ? auth() : auth).then(
+      (token) => {
+        if (this.#state === "closed") return;
+        const target = placeToken(this.url, this.#protocols, String(token));
+        this.#openSocket(target.url, target.protocols);
+      },
+      (err) => {
+        if (this.#state === "closed") return;
+        this.#connection.emit(
+          "error",
+          new SsocketError(ClientErrorCode.NOT_CONNECTED, "The auth function failed", {
+            cause: err,
+          }),
+        );
+        this.#retry(ABNORMAL_CLOSURE, "auth failed");
+      },
+    );
+  }
+
+  #openSocket(url: string, protocols: string | string[] | undefined): void {
+    const ws = new WebSocket(url, protocols);
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
     ws.onopen = () => this.#opened();
@@ -303,6 +345,12 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
       this.#connection.emit("close", { code, reason, willReconnect: false });
       return;
     }
+    this.#retry(code, reason);
+  }
+
+  /** Schedules the next attempt after a drop (or a failed auth), or gives up. */
+  #retry(code: number, reason: string): void {
+    const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
     const retry = this.#reconnect;
     const willReconnect = retry !== undefined && this.#attempt < retry.maxAttempts;
     if (!willReconnect) {

@@ -40,6 +40,13 @@ export interface ClientOptions {
   maxResyncs?: number;
   /** WebSocket subprotocols. */
   protocols?: string | string[];
+  /**
+   * A token sent with every (re)connect: in `Sec-WebSocket-Protocol` when it
+   * is a valid subprotocol (JWTs are), else as the `token` query parameter.
+   * A function is called again before each attempt, so expiring tokens
+   * refresh; if it throws, the attempt counts as a failed connect.
+   */
+  auth?: string | (() => string | Promise<string>);
 }
 
 /** A listener for server events: the payload (or current SYNC state) and frame details. */

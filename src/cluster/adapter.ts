@@ -77,6 +77,12 @@ export interface ClusterAdapter {
   watchPresence(local: () => Iterable<LocalEntry>, listener: PresenceListener): void;
   /** True while peers can be reached (always true without peers). */
   readonly healthy: boolean;
+  /** This node's id among its peers, for the status page. */
+  readonly nodeId?: string;
+  /** Frames that could not be handed to the peers (link down, or the broker refused). */
+  readonly publishErrors?: number;
+  /** The ids of the other live nodes, for the status page. */
+  peers?(): Promise<string[]>;
   /** Forgets this node's presence, stops and releases connections. */
   close(): Promise<void>;
 }

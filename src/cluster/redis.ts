@@ -69,6 +69,7 @@ export class RedisAdapter implements ClusterAdapter {
   readonly #log: ClusterLog;
   readonly #presence: RedisPresence;
   readonly #handlers: ((message: ClusterMessage) => void)[] = [];
+  #publishErrors = 0;
   #timer?: ReturnType<typeof setInterval>;
   #up = true;
   #ticking = false;
@@ -136,11 +137,25 @@ export class RedisAdapter implements ClusterAdapter {
     return this.#publisher.status === "ready" && this.#subscriber.status === "ready";
   }
 
+  /** Frames dropped because the link was down, or that Redis refused. */
+  get publishErrors(): number {
+    return this.#publishErrors;
+  }
+
   publish(message: ClusterMessage): boolean {
-    if (!this.healthy) return false;
+    if (!this.healthy) {
+      this.#publishErrors++;
+      return false;
+    }
     const envelope = encodeEnvelope(this.nodeId, message);
-    this.#publisher.publish(this.#channel, Buffer.from(envelope)).catch(() => {});
+    this.#publisher.publish(this.#channel, Buffer.from(envelope)).catch(() =>
+      this.#publishErrors++
+    );
     return true;
+  }
+
+  async peers(): Promise<string[]> {
+    return this.healthy ? await this.#presence.peers() : [];
   }
 
   subscribe(handler: (message: ClusterMessage) => void): void {

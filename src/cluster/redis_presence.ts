@@ -99,6 +99,13 @@ export class RedisPresence {
     return entries.filter((e) => alive.has(e.node)).map(({ id, meta }) => ({ id, meta }));
   }
 
+  /** The other nodes whose heartbeat is alive, sorted. */
+  async peers(): Promise<string[]> {
+    const nodes = (await this.#redis.smembers(this.#nodesKey())).filter((n) => n !== this.#nodeId);
+    const beats = await this.#exists(nodes.map((node) => this.#heartbeatKey(node)));
+    return nodes.filter((_, i) => beats[i] === 1).sort();
+  }
+
   /** Refreshes this node's heartbeat. */
   async beat(): Promise<void> {
     await this.#redis.multi()

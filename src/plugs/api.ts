@@ -61,6 +61,33 @@ export interface BroadcastOptions {
   exclude?: string | Client;
 }
 
+/**
+ * Who a connection is: what `server.authenticate` returned, or the claims of
+ * its verified JWT. Frozen; a client cannot change it.
+ */
+export type Identity = Readonly<Record<string, unknown>>;
+
+/** What an authenticator learns besides the upgrade request. */
+export interface AuthInfo {
+  /** The address the upgrade came from. */
+  remoteAddr: Deno.NetAddr;
+  /** The token from the `token` query parameter or the `ssocket.token.<token>` subprotocol. */
+  token?: string;
+  /** With `auth.jwtSecret`: the claims of `token`, already verified (signature, `exp`, `nbf`). */
+  claims?: Identity;
+}
+
+/**
+ * Decides whether a WebSocket upgrade may proceed: an identity object
+ * accepts it (plugs read it as `client.identity`), `false` or a throw answers
+ * 401, and a `Response` is sent as it is. No socket is opened unless it
+ * accepts.
+ */
+export type Authenticator = (
+  request: Request,
+  info: AuthInfo,
+) => Identity | false | Response | Promise<Identity | false | Response>;
+
 /** A hook run when a connection opens or closes. */
 export type ConnectionHook = (client: Client) => void | Promise<void>;
 
@@ -81,6 +108,11 @@ export interface Client {
   readonly id: string;
   /** Free per-connection storage for plugs (e.g. a user name after auth). */
   data: Record<string, unknown>;
+  /**
+   * Who connected, as the authenticator or the verified JWT said; undefined
+   * when the server authenticates no one. Read-only: only the server sets it.
+   */
+  readonly identity: Identity | undefined;
   /** True until the connection closes; nothing is sent after that. */
   readonly isOpen: boolean;
   /**
@@ -160,6 +192,23 @@ export interface Server {
   rooms(): string[];
   /** Runs `hook` for each new connection; returns a function that removes it. */
   onConnect(hook: ConnectionHook): () => void;
+  /**
+   * Decides who may connect: `authenticator` runs for every WebSocket upgrade
+   * before the socket is accepted (replacing any earlier one). With
+   * `auth.jwtSecret` set it runs after the token verified, with its claims in
+   * `info.claims`.
+   *
+   * @example
+   * ```ts ignore
+   * export function INIT(server: Server) {
+   *   server.authenticate(async (request, { token }) => {
+   *     const user = token ? await users.byApiKey(token) : undefined;
+   *     return user ? { id: user.id, name: user.name } : false; // false: 401, no socket
+   *   });
+   * }
+   * ```
+   */
+  authenticate(authenticator: Authenticator): void;
   /** Runs `hook` after each connection closes; returns a function that removes it. */
   onDisconnect(hook: ConnectionHook): () => void;
   /** Closes every connection with 1001 and stops the server. Safe to call twice. */

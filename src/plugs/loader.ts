@@ -32,6 +32,16 @@ export interface LoaderLog {
 /** What happened when one file was (re)loaded. */
 export type LoadOutcome = "loaded" | "unchanged" | "failed" | "removed" | "ignored";
 
+/** One load (or removal) of a plug file, for metrics and the status page. */
+export interface LoadReport {
+  /** The event the file serves. */
+  event: string;
+  /** What happened. */
+  outcome: LoadOutcome;
+  /** Why a `failed` load failed, in one line. */
+  error?: string;
+}
+
 /**
  * Where plugs come from. The server only asks for an event's plug; a later
  * Worker-isolated source can implement the same three methods.
@@ -57,6 +67,8 @@ export interface FilePlugLoaderOptions {
   preload?: boolean;
   /** Accept only async generator functions (true) or any function (false). */
   validateFunctionShape?: boolean;
+  /** Told of every load, reload, failure and removal. */
+  onLoad?: (report: LoadReport) => void;
 }
 
 const ASYNC_GENERATOR_TAG = "[object AsyncGeneratorFunction]";
@@ -69,6 +81,7 @@ export class FilePlugLoader implements PlugSource {
   readonly #log: LoaderLog;
   readonly #preload: boolean;
   readonly #validateShape: boolean;
+  readonly #onLoad: (report: LoadReport) => void;
   /** Events known to have no file, so lazy misses do not hit the disk each time. */
   readonly #missing = new Set<string>();
 
@@ -78,6 +91,7 @@ export class FilePlugLoader implements PlugSource {
     this.#log = options.log;
     this.#preload = options.preload ?? true;
     this.#validateShape = options.validateFunctionShape ?? true;
+    this.#onLoad = options.onLoad ?? (() => {});
   }
 
   async loadAll(): Promise<void> {
@@ -136,7 +150,10 @@ export class FilePlugLoader implements PlugSource {
     }
     const hash = await contentHash(bytes);
     const current = this.#registry.get(event);
-    if (current?.hash === hash) return "unchanged";
+    if (current?.hash === hash) {
+      this.#onLoad({ event, outcome: "unchanged" });
+      return "unchanged";
+    }
     try {
       // The hash in the URL makes each distinct content a distinct module; the
       // same content maps to the same URL, which V8 answers from its cache.
@@ -147,6 +164,7 @@ export class FilePlugLoader implements PlugSource {
       }
       this.#registry.set({ event, file, hash, handlers });
       this.#log.info(`${current ? "Reloaded" : "Loaded"} plug "${event}" (${rel})`);
+      this.#onLoad({ event, outcome: "loaded" });
       return "loaded";
     } catch (err) {
       this.#log.error(
@@ -155,6 +173,7 @@ export class FilePlugLoader implements PlugSource {
         }:`,
         err,
       );
+      this.#onLoad({ event, outcome: "failed", error: oneLine(err) });
       return "failed";
     }
   }
@@ -197,6 +216,7 @@ export class FilePlugLoader implements PlugSource {
       if (plug.file === path || plug.file.startsWith(path + sep)) {
         this.#registry.delete(plug.event);
         this.#log.info(`Removed plug "${plug.event}" (file deleted)`);
+        this.#onLoad({ event: plug.event, outcome: "removed" });
       }
     }
   }
@@ -210,6 +230,12 @@ export class FilePlugLoader implements PlugSource {
     const rel = relative(root, path);
     return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
   }
+}
+
+/** The first line of an error's message: enough for a status page. */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.split("\n", 1)[0];
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -42,6 +42,10 @@ export const ErrorCode = {
   INVALID_YIELD: "INVALID_YIELD",
   /** A value cannot be encoded into a frame (name too long, frame too big). */
   ENCODE_ERROR: "ENCODE_ERROR",
+  /** A `$auth` frame's token was refused: invalid, expired, for another subject, or no `auth.jwtSecret`. */
+  AUTH_FAILED: "AUTH_FAILED",
+  /** The server is draining (SIGTERM): running calls finish, new messages are not run. */
+  SHUTTING_DOWN: "SHUTTING_DOWN",
   /** A SYNC delta is malformed. */
   DELTA_MALFORMED: "DELTA_MALFORMED",
   /** A SYNC delta was applied to a base of the wrong length. */
@@ -67,6 +71,8 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** The server hit an unexpected condition. */
   INTERNAL_ERROR: 1011,
+  /** The connection's token expired and no `$auth` frame renewed it. */
+  TOKEN_EXPIRED: 4001,
 } as const;
 
 /**

@@ -14,7 +14,7 @@
  */
 
 import { CloseCode } from "../protocol/errors.ts";
-import type { Client } from "../plugs/api.ts";
+import type { Client, Identity } from "../plugs/api.ts";
 import { SyncStreams } from "./sync_streams.ts";
 
 /** What a connection needs from the transport's socket; a WebSocket fits. */
@@ -46,12 +46,16 @@ export class Connection {
   readonly rooms: Set<string> = new Set();
   /** What plugs see of this connection; set by the runtime right after construction. */
   api!: Client;
+  /** Who connected, from authentication; plugs read it through `api.identity`. */
+  identity?: Identity;
   readonly #socket: SocketLike;
   readonly #running = new Set<AsyncIterator<unknown>>();
   /** Running correlated calls by request id, so a cancel frame can end one. */
   readonly #calls = new Map<number, AsyncIterator<unknown>>();
   readonly #cancelled = new WeakSet<AsyncIterator<unknown>>();
   #closed = false;
+  /** Closes the connection when its token expires (see auth.ts). */
+  #expiry?: ReturnType<typeof setTimeout>;
 
   /**
    * @param socket the transport's socket
@@ -142,9 +146,16 @@ export class Connection {
     return this.#cancelled.has(generator);
   }
 
+  /** Replaces the token expiry timer; the old one is cleared, and dispose clears the last. */
+  setExpiryTimer(timer: ReturnType<typeof setTimeout> | undefined): void {
+    clearTimeout(this.#expiry);
+    this.#expiry = timer;
+  }
+
   /** Called once when the socket has closed: ends running plugs, frees SYNC state. */
   dispose(): void {
     this.#closed = true;
+    clearTimeout(this.#expiry);
     this.sync.clear();
     for (const generator of this.#running) {
       // return() runs the plug's finally blocks; errors there are the plug's.

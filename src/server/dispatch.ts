@@ -19,6 +19,9 @@ import type { Connection } from "./connection.ts";
 import { SocketMessage } from "./message.ts";
 import type { Runtime } from "./runtime.ts";
 import { requestStream } from "./sync_streams.ts";
+import { AUTH_EVENT } from "../protocol/auth.ts";
+import { reauthenticate } from "./auth.ts";
+import { fields } from "../log.ts";
 
 /** The payload of ERROR and NOT_FOUND frames. */
 export interface ErrorPayload {
@@ -29,6 +32,7 @@ export interface ErrorPayload {
 }
 
 const DONE: Promise<void> = Promise.resolve();
+const utf8 = new TextEncoder();
 
 /**
  * Handles one WebSocket message from `client`. Never rejects: every failure
@@ -42,6 +46,10 @@ export function receive(
   data: ArrayBuffer | Uint8Array | string | Blob,
 ): Promise<void> {
   if (typeof data === "string") {
+    if (server.metrics) {
+      server.metrics.unmatched.received++;
+      server.metrics.bytesReceived += utf8.encode(data).length;
+    }
     sendError(server, client, "", {
       code: ErrorCode.TEXT_NOT_SUPPORTED,
       message: "Text messages are not supported; send binary frames",
@@ -52,8 +60,11 @@ export function receive(
     return data.arrayBuffer().then((buffer) => receive(server, client, buffer));
   }
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  const metrics = server.metrics;
+  if (metrics) metrics.bytesReceived += bytes.length;
   // Checked on the received size, before anything is decoded.
   if (bytes.length > server.config.payloadLimit) {
+    if (metrics) metrics.unmatched.received++;
     sendError(server, client, "", {
       code: ErrorCode.PAYLOAD_TOO_LARGE,
       message:
@@ -65,6 +76,7 @@ export function receive(
   try {
     const frame = decodeFrame(bytes);
     if (frame.end) {
+      if (metrics) metrics.unmatched.received++;
       // A client's REQUEST|END frame cancels its call. The END echoed back
       // carries the TCP ACK at once: without it the server's delayed ACK
       // (40 ms) holds the client's next request behind Nagle.
@@ -82,18 +94,32 @@ export function receive(
     const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
     message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
   } catch (err) {
+    if (metrics) metrics.unmatched.received++;
     const requestId = peekRequestId(bytes);
     sendError(server, client, "", errorPayload(err), requestId);
     return DONE;
   }
+  if (server.draining) {
+    if (metrics) metrics.unmatched.received++;
+    sendError(server, client, message.event, {
+      code: ErrorCode.SHUTTING_DOWN,
+      message: "The server is shutting down; send this again to another node or after a restart",
+    }, message.requestId);
+    return DONE;
+  }
   const plug = server.plugs.get(message.event);
   if (plug) return run(server, client, plug, message);
+  if (message.event === AUTH_EVENT) return renewAuth(server, client, message);
   return server.source.resolve(message.event).then((found) =>
     found ? run(server, client, found, message) : notFound(server, client, message)
   );
 }
 
 function notFound(server: Runtime, client: Connection, message: SocketMessage): void {
+  if (server.metrics) {
+    server.metrics.unmatched.received++;
+    server.metrics.error(ErrorCode.NOT_FOUND);
+  }
   server.hub.toConnection(
     client,
     EventType.NOT_FOUND,
@@ -104,40 +130,52 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
   );
 }
 
-/** Runs every handler of `plug` in order, then closes a correlated call. */
+/**
+ * Runs every handler of `plug` in order, then closes a correlated call. Its
+ * duration is measured from here to the end of the last handler.
+ */
 async function run(server: Runtime, client: Connection, plug: Plug, message: SocketMessage) {
-  for (const handler of plug.handlers) {
-    let generator: AsyncIterable<Yield>;
-    try {
-      generator = handler(message, client.api);
-    } catch (err) {
-      return fail(server, client, message, err);
-    }
-    const iterator = generator as unknown as AsyncIterator<unknown>;
-    client.track(iterator, message.requestId);
-    try {
-      const limit = server.config.backpressureLimit;
-      const steps = server.config.plugTimeout > 0
-        ? withStepTimeout(generator, server.config.plugTimeout)
-        : generator;
-      for await (const out of steps) {
-        if (!client.isOpen || client.cancelled(iterator)) return;
-        server.hub.routeYield(client, message.event, message.requestId, out);
-        // Backpressure: the plug stays suspended at its yield until a slow
-        // client has taken most of what is queued for it.
-        if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
+  const stats = server.metrics?.of(plug);
+  const started = stats ? performance.now() : 0;
+  if (stats) stats.received++;
+  server.runStarted();
+  try {
+    for (const handler of plug.handlers) {
+      let generator: AsyncIterable<Yield>;
+      try {
+        generator = handler(message, client.api);
+      } catch (err) {
+        return fail(server, client, message, err);
       }
-    } catch (err) {
-      return fail(server, client, message, err);
-    } finally {
-      client.untrack(iterator, message.requestId);
+      const iterator = generator as unknown as AsyncIterator<unknown>;
+      client.track(iterator, message.requestId);
+      try {
+        const limit = server.config.backpressureLimit;
+        const steps = server.config.plugTimeout > 0
+          ? withStepTimeout(generator, server.config.plugTimeout)
+          : generator;
+        for await (const out of steps) {
+          if (!client.isOpen || client.cancelled(iterator)) return;
+          server.hub.routeYield(client, message.event, message.requestId, out);
+          // Backpressure: the plug stays suspended at its yield until a slow
+          // client has taken most of what is queued for it.
+          if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
+        }
+      } catch (err) {
+        return fail(server, client, message, err);
+      } finally {
+        client.untrack(iterator, message.requestId);
+      }
+      if (client.cancelled(iterator)) return;
     }
-    if (client.cancelled(iterator)) return;
-  }
-  const requestId = message.requestId;
-  if (requestId !== undefined) {
-    client.sync.forget(requestStream(requestId));
-    server.hub.toConnection(client, EventType.MESSAGE, message.event, undefined, requestId, true);
+    const requestId = message.requestId;
+    if (requestId !== undefined) {
+      client.sync.forget(requestStream(requestId));
+      server.hub.toConnection(client, EventType.MESSAGE, message.event, undefined, requestId, true);
+    }
+  } finally {
+    server.runEnded();
+    if (stats) stats.observe((performance.now() - started) / 1000);
   }
 }
 
@@ -172,12 +210,34 @@ async function* withStepTimeout(generator: AsyncIterable<Yield>, ms: number) {
 }
 
 function fail(server: Runtime, client: Connection, message: SocketMessage, err: unknown): void {
-  server.log.error(`Plug "${message.event}" failed:`, err);
   if (message.requestId !== undefined) client.sync.forget(requestStream(message.requestId));
   const payload = err instanceof ProtocolError ? errorPayload(err) : plugErrorPayload(err);
+  server.log.error(
+    `Plug "${message.event}" failed`,
+    fields({ event: message.event, connection: client.id, code: payload.code }),
+    err,
+  );
   sendError(server, client, message.event, payload, message.requestId);
 }
 
+/** Answers a `$auth` frame: a fresh token moves the connection's expiry (see auth.ts). */
+async function renewAuth(server: Runtime, client: Connection, message: SocketMessage) {
+  if (server.metrics) server.metrics.event(AUTH_EVENT).received++;
+  let exp;
+  try {
+    ({ exp } = await reauthenticate(server, client, message.payload));
+  } catch (err) {
+    sendError(server, client, message.event, errorPayload(err), message.requestId);
+    return;
+  }
+  const requestId = message.requestId;
+  server.hub.toConnection(client, EventType.AUTH, AUTH_EVENT, { exp }, requestId);
+  if (requestId !== undefined) {
+    server.hub.toConnection(client, EventType.MESSAGE, AUTH_EVENT, undefined, requestId, true);
+  }
+}
+
+/** Every ERROR frame goes out here, so each is counted by its code. */
 function sendError(
   server: Runtime,
   client: Connection,
@@ -185,6 +245,7 @@ function sendError(
   payload: ErrorPayload,
   requestId?: number,
 ) {
+  server.metrics?.error(payload.code);
   server.hub.toConnection(
     client,
     EventType.ERROR,

@@ -15,9 +15,11 @@
 import type { Config } from "../../config.ts";
 import type { Logger } from "../log.ts";
 import type {
+  Authenticator,
   BroadcastOptions,
   Client,
   ConnectionHook,
+  Identity,
   Member,
   OutgoingMessage,
   Server,
@@ -49,6 +51,9 @@ export class ClientHandle implements Client {
   }
   get rooms(): ReadonlySet<string> {
     return this.#connection.rooms;
+  }
+  get identity(): Identity | undefined {
+    return this.#connection.identity;
   }
   get server(): Server {
     return this.#runtime.api;
@@ -123,6 +128,14 @@ export class ServerHandle implements Server {
   }
   onDisconnect(hook: ConnectionHook): () => void {
     return this.#runtime.onDisconnect(hook);
+  }
+  authenticate(authenticator: Authenticator): void {
+    if (typeof authenticator !== "function") {
+      throw new TypeError(
+        "server.authenticate() takes a function (request, info) => identity | false",
+      );
+    }
+    this.#runtime.authenticator = authenticator;
   }
   close(): Promise<void> {
     return this.#runtime.close();

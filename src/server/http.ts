@@ -1,7 +1,9 @@
 /**
  * Plain HTTP requests (anything that is not a WebSocket upgrade): the browser
- * client at `/ssocket.js` (with its source map), extra routes, static files
- * from `staticFolder`, and otherwise a small JSON status instead of an error.
+ * client at `/ssocket.js` (with its source map), extra routes, health,
+ * metrics and the status page (ops.ts), static files from `staticFolder`, and
+ * otherwise a small JSON status instead of an error (listing the events only
+ * with `statusShowsEvents`).
  *
  * @example
  * ```ts ignore
@@ -13,6 +15,7 @@
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { VERSION } from "../version.ts";
 import type { Runtime } from "./runtime.ts";
+import { opsResponse } from "./ops.ts";
 
 /** A handler for one fixed path, e.g. `/ssocket.js`. */
 export type HttpRoute = (request: Request) => Response | Promise<Response>;
@@ -80,6 +83,8 @@ export async function handleHttp(
       ? DEFAULT_ROUTES.get(pathname)
       : undefined);
   if (route) return await route(request);
+  const ops = opsResponse(server, request, pathname);
+  if (ops) return await ops;
   if (request.method === "GET" || request.method === "HEAD") {
     const file = await staticFile(server.config.staticFolder, pathname);
     if (file) return file;
@@ -89,7 +94,7 @@ export async function handleHttp(
     version: VERSION,
     websocket: "connect with a WebSocket to this URL",
     connections: server.hub.connections.size,
-    events: server.plugs.events(),
+    ...(server.config.statusShowsEvents ? { events: server.plugs.events() } : {}),
   });
 }
 

@@ -25,6 +25,7 @@ import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import type { Connection } from "./connection.ts";
 import { checkRoomName, RoomTable } from "./rooms.ts";
 import { eventStream, requestStream } from "./sync_streams.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** The rules the hub applies. */
 export interface HubOptions {
@@ -32,6 +33,8 @@ export interface HubOptions {
   excludeSenderOnBroadcast: boolean;
   /** The way to other nodes; none by default. */
   adapter?: ClusterAdapter;
+  /** Counts sent frames and bytes, and SYNC savings; nothing is counted without it. */
+  metrics?: Metrics;
 }
 
 const utf8 = new TextEncoder();
@@ -51,10 +54,12 @@ export class Hub {
   readonly adapter: ClusterAdapter;
   readonly #encoder = new FrameEncoder();
   readonly #excludeSender: boolean;
+  readonly #metrics: Metrics | undefined;
 
   constructor(options: HubOptions) {
     this.#excludeSender = options.excludeSenderOnBroadcast;
     this.adapter = options.adapter ?? new MemoryAdapter();
+    this.#metrics = options.metrics;
     this.adapter.subscribe((message) => this.#deliver(message));
   }
 
@@ -88,7 +93,7 @@ export class Hub {
     if (type === EventType.SYNC) {
       return this.#sync(connection, event, encodeSyncState(payload), requestId);
     }
-    return connection.write(this.#encoder.json(type, event, payload, requestId, end));
+    return this.#write(connection, this.#encoder.json(type, event, payload, requestId, end));
   }
 
   /**
@@ -164,7 +169,21 @@ export class Hub {
   #sync(connection: Connection, event: string, state: Uint8Array, requestId?: number): boolean {
     const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
     const delta = connection.sync.next(stream, state);
-    return connection.write(this.#encoder.frame({ type: EventType.SYNC, event, requestId }, delta));
+    const sent = this.#write(
+      connection,
+      this.#encoder.frame({ type: EventType.SYNC, event, requestId }, delta),
+    );
+    if (sent && this.#metrics) {
+      this.#metrics.syncBytesSaved += Math.max(0, state.length - delta.length);
+    }
+    return sent;
+  }
+
+  /** Every frame to one connection is written here, so it is counted once. */
+  #write(connection: Connection, frame: Uint8Array): boolean {
+    if (!connection.write(frame)) return false;
+    this.#metrics?.frameSent(frame);
+    return true;
   }
 
   #deliverLocal(frame: Uint8Array, room?: string, exclude?: string): number {
@@ -178,6 +197,7 @@ export class Hub {
         if (connection.id !== exclude && connection.write(frame)) sent++;
       }
     }
+    this.#metrics?.framesSent(frame, sent);
     return sent;
   }
 
@@ -189,7 +209,7 @@ export class Hub {
     const connection = message.to ? this.connections.get(message.to) : undefined;
     if (!connection) return;
     if (message.kind === "direct") {
-      connection.write(message.frame);
+      this.#write(connection, message.frame);
     } else {
       const { event, payload } = decodeFrame(message.frame);
       this.#sync(connection, event, payload);

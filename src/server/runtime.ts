@@ -17,16 +17,18 @@
 import type { Config } from "../../config.ts";
 import type { ClusterAdapter } from "../cluster/adapter.ts";
 import { CloseCode } from "../protocol/errors.ts";
-import { Logger } from "../log.ts";
+import { fields, Logger } from "../log.ts";
 import { PlugRegistry } from "../plugs/registry.ts";
 import type { PlugSource } from "../plugs/loader.ts";
-import type { ConnectionHook, Server } from "../plugs/api.ts";
+import type { Authenticator, ConnectionHook, Server } from "../plugs/api.ts";
 import type { Plug } from "../plugs/types.ts";
 import { Connection, type SocketLike } from "./connection.ts";
 import { ClientHandle, ServerHandle } from "./handles.ts";
 import { Hub } from "./hub.ts";
 import { Presence } from "./presence.ts";
 import { receive } from "./dispatch.ts";
+import { type Accepted, armExpiry } from "./auth.ts";
+import { Metrics } from "./metrics.ts";
 
 /** The parts a runtime is built from; all but `config` have defaults. */
 export interface RuntimeOptions {
@@ -42,8 +44,12 @@ export interface RuntimeOptions {
   source?: Pick<PlugSource, "resolve">;
 }
 
-/** How long `close()` waits for clients to answer the close frame. */
-const CLOSE_GRACE_MS = 1000;
+/**
+ * How long `close()` waits for clients to answer the close frame. Close
+ * frames queue behind what is already buffered for a busy client; with 1 s,
+ * a loaded machine exited before some were flushed (clients saw code 0).
+ */
+const CLOSE_GRACE_MS = 3000;
 
 const NO_SOURCE: Pick<PlugSource, "resolve"> = {
   resolve: (): Promise<Plug | undefined> => Promise.resolve(undefined),
@@ -65,6 +71,16 @@ export class Runtime {
   readonly source: Pick<PlugSource, "resolve">;
   /** What INIT, plugs and embedders get. */
   readonly api: Server = new ServerHandle(this);
+  /** The counters behind /metrics and /status; undefined with `metrics.isOn` false. */
+  readonly metrics?: Metrics;
+  /** Set by `server.authenticate`; runs before each WebSocket is accepted. */
+  authenticator?: Authenticator;
+  /** True once a drain began: upgrades get 503, new messages SHUTTING_DOWN. */
+  draining = false;
+  /** Plug runs in progress, on every connection. */
+  callsRunning = 0;
+  /** Resolved when the last running plug finishes, while draining. */
+  #idle?: PromiseWithResolvers<void>;
   readonly #connectHooks = new Set<ConnectionHook>();
   readonly #disconnectHooks = new Set<ConnectionHook>();
   readonly #closers: (() => Promise<void> | void)[] = [];
@@ -77,7 +93,9 @@ export class Runtime {
   constructor(options: RuntimeOptions) {
     this.config = options.config;
     this.log = options.log ?? new Logger(options.config);
+    if (options.config.metrics.isOn) this.metrics = new Metrics();
     this.hub = new Hub({
+      metrics: this.metrics,
       excludeSenderOnBroadcast: options.config.excludeSenderOnBroadcast,
       adapter: options.adapter,
     });
@@ -105,13 +123,19 @@ export class Runtime {
     return () => this.#disconnectHooks.delete(hook);
   }
 
-  /** The transport hands over an open socket. */
-  accept(socket: SocketLike): Connection {
+  /** The transport hands over an open socket, with who it is when authentication said. */
+  accept(socket: SocketLike, accepted: Accepted = {}): Connection {
     const connection = new Connection(socket, this.config.syncStateLimit);
     connection.api = new ClientHandle(connection, this);
+    connection.identity = accepted.identity;
     this.hub.add(connection);
+    if (this.metrics) this.metrics.connectionsOpened++;
+    armExpiry(connection, accepted.expiresAt);
     if (this.log.enabled("debug")) {
-      this.log.debug(`Connection ${connection.id} opened (${this.hub.connections.size} open)`);
+      this.log.debug(
+        `Connection ${connection.id} opened (${this.hub.connections.size} open)`,
+        fields({ connection: connection.id }),
+      );
     }
     this.#runHooks(this.#connectHooks, connection, "onConnect");
     return connection;
@@ -128,10 +152,43 @@ export class Runtime {
     this.presence.leaveAll(connection);
     connection.dispose();
     if (this.log.enabled("debug")) {
-      this.log.debug(`Connection ${connection.id} closed (${code ?? "-"} ${reason ?? ""})`);
+      this.log.debug(
+        `Connection ${connection.id} closed (${code ?? "-"} ${reason ?? ""})`,
+        fields({ connection: connection.id, code }),
+      );
     }
     this.#runHooks(this.#disconnectHooks, connection, "onDisconnect");
     if (this.hub.connections.size === 0) this.#drained?.resolve();
+  }
+
+  /** Dispatch reports that a plug run started. */
+  runStarted(): void {
+    this.callsRunning++;
+  }
+
+  /** Dispatch reports that a plug run ended (finished, failed or cancelled). */
+  runEnded(): void {
+    if (--this.callsRunning === 0) this.#idle?.resolve();
+  }
+
+  /**
+   * Graceful shutdown: refuses new connections and messages, waits up to
+   * `graceMs` for the running plugs to finish, then `close()`s (1001).
+   *
+   * @returns how many plug runs were still going when the grace ran out
+   */
+  async drain(graceMs: number): Promise<number> {
+    this.draining = true;
+    if (this.callsRunning > 0) {
+      this.#idle = Promise.withResolvers<void>();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+      await Promise.race([this.#idle.promise, grace]);
+      clearTimeout(timer);
+    }
+    const unfinished = this.callsRunning;
+    await this.close();
+    return unfinished;
   }
 
   /** Registers cleanup for `close()`, run in reverse order. */

@@ -74,6 +74,8 @@ export async function start(options: ServeOptions): Promise<Runtime> {
     log,
     preload: config.preloadPlugs,
     validateFunctionShape: config.validateFunctionShape,
+    // The runtime is built next; loads only happen once it exists.
+    onLoad: (report) => runtime.metrics?.loaded(report),
   });
   const adapter = options.adapter ?? await clusterAdapter(config, log);
   const runtime = new Runtime({ config, log, adapter, plugs, source: loader });

@@ -1,6 +1,7 @@
 /**
  * The Deno transport: `Deno.serve` plus `Deno.upgradeWebSocket`, wired to a
- * {@linkcode Runtime}. Thin on purpose: it checks the origin, upgrades, and
+ * {@linkcode Runtime}. Thin on purpose: it checks the origin, refuses
+ * upgrades while draining, asks auth.ts who is connecting, upgrades, and
  * passes sockets, messages and closes through; everything else happens in
  * the runtime.
  *
@@ -13,6 +14,8 @@
  * @module
  */
 
+import { chooseProtocol } from "../protocol/auth.ts";
+import { type Accepted, authenticateUpgrade } from "./auth.ts";
 import type { Connection } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
 import type { Runtime } from "./runtime.ts";
@@ -33,9 +36,9 @@ export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>)
     hostname: where.hostname,
     ...tls,
     onListen: () => {},
-  }, (request) => {
+  }, (request, info) => {
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return upgrade(runtime, request);
+      return upgrade(runtime, request, info.remoteAddr as Deno.NetAddr);
     }
     return handleHttp(runtime, routes, request);
   });
@@ -45,19 +48,31 @@ export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>)
   runtime.addCloser(() => http.shutdown());
 }
 
-function upgrade(runtime: Runtime, request: Request): Response {
+async function upgrade(
+  runtime: Runtime,
+  request: Request,
+  remoteAddr: Deno.NetAddr,
+): Promise<Response> {
   const origin = request.headers.get("origin");
   if (!originAllowed(runtime.config.allowedOrigins, origin)) {
     runtime.log.warn(`Refused a WebSocket from origin ${origin ?? "(none)"}`);
     return new Response("Origin not allowed", { status: 403 });
   }
+  if (runtime.draining) return new Response("Shutting down", { status: 503 });
+  let accepted: Accepted = {};
+  if (runtime.authenticator || runtime.config.auth.jwtSecret) {
+    const verdict = await authenticateUpgrade(runtime, request, remoteAddr);
+    if (verdict instanceof Response) return verdict;
+    accepted = verdict;
+  }
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: runtime.config.idleTimeout,
+    protocol: chooseProtocol(request.headers.get("sec-websocket-protocol")),
   });
   socket.binaryType = "arraybuffer";
   let connection: Connection | undefined;
   socket.onopen = () => {
-    connection = runtime.accept(socket);
+    connection = runtime.accept(socket, accepted);
   };
   socket.onmessage = (event) => {
     if (connection) runtime.receive(connection, event.data);

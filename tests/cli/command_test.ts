@@ -130,7 +130,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const result = await process.stop(signal);
     assert.equal((await ws.closed).code, 1001);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, new RegExp(`Received ${signal}; closing connections with 1001`));
+    assert.match(result.stdout, new RegExp(`Received ${signal}; draining: .*close with 1001`));
   });
 }
 

@@ -43,6 +43,8 @@ Deno.test("the option table covers every field of defaultConfig, and no other", 
     "TLS",
     "memoryMetrics",
     "cluster",
+    "auth",
+    "metrics",
   ]);
 });
 

@@ -13,6 +13,7 @@ const CLIENT = [
   "close",
   "data",
   "id",
+  "identity",
   "isOpen",
   "join",
   "leave",
@@ -21,6 +22,7 @@ const CLIENT = [
   "server",
 ];
 const SERVER = [
+  "authenticate",
   "broadcast",
   "close",
   "config",
@@ -62,6 +64,7 @@ Deno.test("src/mod.ts exports the codecs, errors and serve(), and no runtime int
     "EventType",
     "FLAG_END",
     "FLAG_REQUEST",
+    "LogFields",
     "PlugError",
     "ProtocolError",
     "SocketMessage",
@@ -73,6 +76,7 @@ Deno.test("src/mod.ts exports the codecs, errors and serve(), and no runtime int
     "encodeFrame",
     "encodeJsonFrame",
     "eventTypeName",
+    "fields",
     "serve",
     "withDefaults",
   ]);

@@ -94,16 +94,19 @@ Deno.test("close() still delivers 1001 while a plug is running", async () => {
   }
 });
 
-Deno.test("plain HTTP requests get a JSON status, not an error", async () => {
-  await using srv = await startServer({
-    plugs: { "a/b.ts": "export async function* b() {}" },
-  });
-  const response = await fetch(srv.url.replace("ws:", "http:") + "anything");
-  assert.equal(response.status, 200);
-  const status = await response.json();
-  assert.equal(status.name, "ssocket");
-  assert.deepEqual(status.events, ["a/b"]);
-  assert.equal(status.connections, 0);
+Deno.test("plain HTTP requests get a JSON status, not an error; events only with statusShowsEvents", async () => {
+  for (const statusShowsEvents of [false, true]) {
+    await using srv = await startServer({
+      plugs: { "a/b.ts": "export async function* b() {}" },
+      config: { statusShowsEvents },
+    });
+    const response = await fetch(srv.url.replace("ws:", "http:") + "anything");
+    assert.equal(response.status, 200);
+    const status = await response.json();
+    assert.equal(status.name, "ssocket");
+    assert.deepEqual(status.events, statusShowsEvents ? ["a/b"] : undefined);
+    assert.equal(status.connections, 0);
+  }
 });
 
 Deno.test("staticFolder files are served, and paths cannot escape it", async () => {
