@@ -17,6 +17,7 @@
 
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
+import { offeredProtocols } from "../protocol/subprotocol.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
 import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
@@ -221,7 +222,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   }
 
   #open(): void {
-    const ws = new WebSocket(this.url, this.#protocols);
+    // Offering ssocket's subprotocol is what gets binary SYNC deltas.
+    const ws = new WebSocket(this.url, offeredProtocols(this.#protocols));
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
     ws.onopen = () => this.#opened();

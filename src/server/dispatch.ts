@@ -16,6 +16,7 @@ import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
 import type { Connection } from "./connection.ts";
+import { legacyRun } from "./legacy_sync_streams.ts";
 import { SocketMessage } from "./message.ts";
 import type { Runtime } from "./runtime.ts";
 import { requestStream } from "./sync_streams.ts";
@@ -105,6 +106,8 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
     }
     const iterator = generator as unknown as AsyncIterator<unknown>;
     client.track(iterator, message.requestId);
+    // A legacy client syncs a copy of its request, as with serverless-sockets.
+    const legacy = client.legacy ? legacyRun(message.raw) : undefined;
     try {
       const limit = server.config.backpressureLimit;
       const steps = server.config.plugTimeout > 0
@@ -112,7 +115,7 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
         : generator;
       for await (const out of steps) {
         if (!client.isOpen || client.cancelled(iterator)) return;
-        server.hub.routeYield(client, message.event, message.requestId, out);
+        server.hub.routeYield(client, message.event, message.requestId, out, legacy);
         // Backpressure: the plug stays suspended at its yield until a slow
         // client has taken most of what is queued for it.
         if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);

@@ -23,6 +23,7 @@ import { ErrorCode, PlugError, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, encodeFrame } from "../protocol/frame.ts";
 import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import type { Connection } from "./connection.ts";
+import { type LegacyRun, LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { checkRoomName, RoomTable } from "./rooms.ts";
 import { eventStream, requestStream } from "./sync_streams.ts";
 
@@ -115,9 +116,16 @@ export class Hub {
    * left out under `excludeSenderOnBroadcast`), everything else to the
    * caller, SYNC as a delta.
    *
+   * @param run on a legacy connection, the plug run (its first SYNC is against the request)
    * @throws {ProtocolError} `INVALID_YIELD` for a yield that is not `{ payload }`-shaped
    */
-  routeYield(caller: Connection, requestEvent: string, requestId: number | undefined, out: Yield) {
+  routeYield(
+    caller: Connection,
+    requestEvent: string,
+    requestId: number | undefined,
+    out: Yield,
+    run?: LegacyRun,
+  ) {
     if (out === null || typeof out !== "object") {
       throw new ProtocolError(
         ErrorCode.INVALID_YIELD,
@@ -140,6 +148,8 @@ export class Hub {
         ErrorCode.INVALID_YIELD,
         `A yield with a room must be a BROADCAST; this one has type ${type}`,
       );
+    } else if (type === EventType.SYNC) {
+      if (caller.isOpen) this.#sync(caller, event, encodeSyncState(out.payload), requestId, run);
     } else {
       this.toConnection(caller, type, event, out.payload, requestId);
     }
@@ -232,10 +242,26 @@ export class Hub {
     this.broadcast(EventType.BROADCAST, PRESENCE_EVENT, change, room);
   }
 
-  #sync(connection: Connection, event: string, state: Uint8Array, requestId?: number): boolean {
+  /**
+   * SYNC for one connection, decided by what it speaks: a binary delta, or
+   * for a legacy connection the original JSON instructions against the frame
+   * its `SocketMessage` holds.
+   */
+  #sync(
+    connection: Connection,
+    event: string,
+    state: Uint8Array,
+    requestId?: number,
+    run?: LegacyRun,
+  ): boolean {
     const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
-    const delta = connection.sync.next(stream, state);
-    return connection.write(this.#encoder.frame({ type: EventType.SYNC, event, requestId }, delta));
+    const sync = connection.sync;
+    const payload = sync instanceof LegacySyncStreams
+      ? sync.next(stream, event, state, run)
+      : sync.next(stream, state);
+    return connection.write(
+      this.#encoder.frame({ type: EventType.SYNC, event, requestId }, payload),
+    );
   }
 
   #deliverLocal(frame: Uint8Array, room?: string, exclude?: string): number {

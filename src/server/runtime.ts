@@ -102,9 +102,13 @@ export class Runtime {
     return () => this.#disconnectHooks.delete(hook);
   }
 
-  /** The transport hands over an open socket. */
-  accept(socket: SocketLike): Connection {
-    const connection = new Connection(socket, this.config.syncStateLimit);
+  /**
+   * The transport hands over an open socket.
+   *
+   * @param legacy the client negotiated no ssocket subprotocol (see `protocol/subprotocol.ts`)
+   */
+  accept(socket: SocketLike, legacy = false): Connection {
+    const connection = new Connection(socket, this.config.syncStateLimit, legacy);
     connection.api = new ClientHandle(connection, this);
     this.hub.add(connection);
     if (this.log.enabled("debug")) {

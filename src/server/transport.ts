@@ -13,6 +13,7 @@
  * @module
  */
 
+import { negotiate } from "../protocol/subprotocol.ts";
 import type { Connection } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
 import type { Runtime } from "./runtime.ts";
@@ -51,13 +52,16 @@ function upgrade(runtime: Runtime, request: Request): Response {
     runtime.log.warn(`Refused a WebSocket from origin ${origin ?? "(none)"}`);
     return new Response("Origin not allowed", { status: 403 });
   }
+  // Without an ssocket token the client speaks the original format.
+  const { token, legacy } = negotiate(request.headers.get("sec-websocket-protocol"));
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: runtime.config.idleTimeout,
+    protocol: token,
   });
   socket.binaryType = "arraybuffer";
   let connection: Connection | undefined;
   socket.onopen = () => {
-    connection = runtime.accept(socket);
+    connection = runtime.accept(socket, legacy);
   };
   socket.onmessage = (event) => {
     if (connection) runtime.receive(connection, event.data);
