@@ -70,7 +70,9 @@ export function receive(
       client.cancel(frame.requestId!);
       return DONE;
     }
-    const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
+    // Every request carries JSON, SYNC-typed ones too: the server never asks
+    // a client for a delta (docs/PROTOCOL.md, "Requests").
+    const payload = decodeJsonPayload(frame);
     message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
   } catch (err) {
     const requestId = peekRequestId(bytes);
