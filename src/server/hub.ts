@@ -133,7 +133,8 @@ export class Hub {
       );
     }
     const type = out.type ?? EventType.MESSAGE;
-    const event = out.event ?? requestEvent;
+    // "" means "the request's event", as in serverless-sockets (its README yields `event: ''`).
+    const event = out.event || requestEvent;
     if (type === EventType.BROADCAST) {
       if (out.room !== undefined) checkYieldRoom(out.room);
       this.broadcast(
