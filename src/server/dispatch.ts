@@ -15,6 +15,7 @@ import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
+import { concurrently } from "../plugs/concurrently.ts";
 import type { Connection } from "./connection.ts";
 import { legacyRun } from "./legacy_sync_streams.ts";
 import { SocketMessage } from "./message.ts";
@@ -97,9 +98,15 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
   );
 }
 
-/** Runs every handler of `plug` in order, then closes a correlated call. */
+/**
+ * Runs every handler of `plug`, one after another in the plug's order or,
+ * with `multiExport: "concurrent"`, side by side; then closes a correlated call.
+ */
 async function run(server: Runtime, client: Connection, plug: Plug, message: SocketMessage) {
-  for (const handler of plug.handlers) {
+  const handlers = plug.handlers.length > 1 && server.config.multiExport === "concurrent"
+    ? [concurrently(plug.handlers)]
+    : plug.handlers;
+  for (const handler of handlers) {
     let generator: AsyncIterable<Yield>;
     try {
       generator = handler(message, client.api);
