@@ -29,6 +29,9 @@ export type LogLevel = "error" | "warn" | "info" | "debug";
 /** How log lines are written: "text" for people, "json" (one object per line) for log shippers. */
 export type LogFormat = "text" | "json";
 
+/** How the several exported generators of one plug file run for a message. */
+export type MultiExport = "sequential" | "concurrent";
+
 /** Plain (non-TLS) listener settings, used when `secure` is false. */
 export interface InsecureOptions {
   /** TCP port to listen on; 0 picks a free port. */
@@ -105,6 +108,8 @@ export interface Config {
   TLS: TlsOptions;
   /** Accept only async generator functions as plug handlers (other exports are skipped with a warning). When false, any exported function returning an async iterable is accepted. */
   validateFunctionShape: boolean;
+  /** How a plug file's exported generators run for each message: "sequential" (one after another, in alphabetical order of their export names: the order of a module namespace) or "concurrent" (all started in that order and run side by side, their yields interleaved, as serverless-sockets did). A call ends after the last one either way. */
+  multiExport: MultiExport;
   /** Periodic heap and RSS reports in the log. */
   memoryMetrics: MemoryMetricsOptions;
   /** Clustering over Redis pub/sub. */
@@ -150,6 +155,9 @@ export const defaultConfig: Config = {
   INSECURE: { port: 8080, hostname: "0.0.0.0" },
   TLS: { port: 443, hostname: "0.0.0.0", certFile: "./cert.pem", keyFile: "./key.pem" },
   validateFunctionShape: true,
+  // Sequential keeps one fixed frame order per message, and files with one
+  // export (most) behave the same either way; see docs/MIGRATING.md.
+  multiExport: "sequential",
   memoryMetrics: { isOn: false, interval: 10_000 },
   cluster: { redisUrl: "", channel: "ssocket", presenceTimeout: 15 },
   allowedOrigins: "",

@@ -47,6 +47,14 @@ export { type InitHook, serve, type ServeOptions } from "./server/start.ts";
 export type { ClusterAdapter, ClusterMessage } from "./cluster/adapter.ts";
 export { type Config, defaultConfig, type PartialConfig, withDefaults } from "../config.ts";
 export { fields, LogFields, type Logger } from "./log.ts";
+// Deprecated serverless-sockets names, kept apart so the real API stays small.
+export {
+  Log,
+  type ModuleGenerator,
+  type serializable,
+  Socket,
+  type yieldedSocketMessage,
+} from "./compat/mod.ts";
 
 if (import.meta.main) {
   // No top-level await here: plugs import this module, and an import of a

@@ -16,6 +16,7 @@ import {
   type Frame,
 } from "../src/protocol/frame.ts";
 import { type InitHook, start } from "../src/server/start.ts";
+import { SUBPROTOCOL_V1 } from "../src/protocol/subprotocol.ts";
 import type { Runtime } from "../src/server/runtime.ts";
 import type { Connection } from "../src/server/connection.ts";
 import type { Server } from "../src/plugs/api.ts";
@@ -163,9 +164,12 @@ export class TestSocket implements AsyncDisposable {
     this.closed = new Promise((resolve) => ws.addEventListener("close", resolve));
   }
 
-  /** Opens a connection and waits until it is open. */
-  static async open(url: string): Promise<TestSocket> {
-    const ws = new WebSocket(url);
+  /**
+   * Opens a connection and waits until it is open. It offers ssocket's
+   * subprotocol unless told otherwise; `[]` opens a legacy connection.
+   */
+  static async open(url: string, protocols: string[] = [SUBPROTOCOL_V1]): Promise<TestSocket> {
+    const ws = new WebSocket(url, protocols);
     const socket = new TestSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.onopen = () => resolve();

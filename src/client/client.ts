@@ -18,6 +18,7 @@
 import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
+import { offeredProtocols } from "../protocol/subprotocol.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
 import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
@@ -266,13 +267,15 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   }
 
   #open(): void {
-    if (this.#auth === undefined) return this.#openSocket(this.url, this.#protocols);
+    // Offering ssocket's subprotocol is what gets binary SYNC deltas.
+    const protocols = offeredProtocols(this.#protocols);
+    if (this.#auth === undefined) return this.#openSocket(this.url, protocols);
     const auth = this.#auth;
     // The token is fetched anew for every attempt, so an expiring one refreshes.
     Promise.resolve().then(() => typeof auth === "function" ? auth() : auth).then(
       (token) => {
         if (this.#state === "closed") return;
-        const target = placeToken(this.url, this.#protocols, String(token));
+        const target = placeToken(this.url, protocols, String(token));
         this.#openSocket(target.url, target.protocols);
       },
       (err) => {
@@ -288,7 +291,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     );
   }
 
-  #openSocket(url: string, protocols: string | string[] | undefined): void {
+  #openSocket(url: string, protocols: string[]): void {
     const ws = new WebSocket(url, protocols);
     ws.binaryType = "arraybuffer";
     this.#ws = ws;

@@ -38,7 +38,10 @@ export interface ClientOptions {
   offlineBuffer?: number;
   /** Times a call is re-sent after its SYNC deltas fail their check. Default 3. */
   maxResyncs?: number;
-  /** WebSocket subprotocols. */
+  /**
+   * More WebSocket subprotocols to offer, after ssocket's own (`ssocket.v1`),
+   * which the client always offers and an ssocket server always picks.
+   */
   protocols?: string | string[];
   /**
    * A token sent with every (re)connect: in `Sec-WebSocket-Protocol` when it

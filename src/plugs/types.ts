@@ -47,6 +47,9 @@ export interface Plug {
   readonly file: string;
   /** Hash of the file's bytes; the same content is never imported twice. */
   readonly hash: string;
-  /** Exported handlers in export order; each runs for every message. */
+  /**
+   * Exported handlers in alphabetical order of export name (a module
+   * namespace's order, not the source's); each runs for every message.
+   */
   readonly handlers: readonly PlugHandler[];
 }

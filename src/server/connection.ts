@@ -15,6 +15,7 @@
 
 import { CloseCode } from "../protocol/errors.ts";
 import type { Client, Identity } from "../plugs/api.ts";
+import { LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { SyncStreams } from "./sync_streams.ts";
 
 /** What a connection needs from the transport's socket; a WebSocket fits. */
@@ -40,8 +41,11 @@ const DRAIN_POLL_MS = 10;
 export class Connection {
   /** Stable id, unique across nodes (a random UUID). */
   readonly id: string = crypto.randomUUID();
-  /** SYNC state of this connection's streams. */
-  readonly sync: SyncStreams;
+  /**
+   * SYNC state of this connection's streams: binary-delta bases, or for a
+   * legacy connection (no ssocket subprotocol) the original frames.
+   */
+  readonly sync: SyncStreams | LegacySyncStreams;
   /** Rooms this connection is in (the hub keeps the reverse map). */
   readonly rooms: Set<string> = new Set();
   /** What plugs see of this connection; set by the runtime right after construction. */
@@ -60,10 +64,16 @@ export class Connection {
   /**
    * @param socket the transport's socket
    * @param syncStateLimit most bytes of SYNC state kept for this connection
+   * @param legacy the client speaks the original serverless-sockets format
    */
-  constructor(socket: SocketLike, syncStateLimit: number) {
+  constructor(socket: SocketLike, syncStateLimit: number, legacy = false) {
     this.#socket = socket;
-    this.sync = new SyncStreams(syncStateLimit);
+    this.sync = legacy ? new LegacySyncStreams(syncStateLimit) : new SyncStreams(syncStateLimit);
+  }
+
+  /** True when the client did not negotiate ssocket's subprotocol (see `protocol/subprotocol.ts`). */
+  get legacy(): boolean {
+    return this.sync instanceof LegacySyncStreams;
   }
 
   /** True until the connection closes; nothing is sent after that. */

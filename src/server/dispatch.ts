@@ -15,7 +15,9 @@ import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
+import { concurrently } from "../plugs/concurrently.ts";
 import type { Connection } from "./connection.ts";
+import { legacyRun } from "./legacy_sync_streams.ts";
 import { SocketMessage } from "./message.ts";
 import type { Runtime } from "./runtime.ts";
 import { requestStream } from "./sync_streams.ts";
@@ -91,7 +93,9 @@ export function receive(
       );
       return DONE;
     }
-    const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
+    // Every request carries JSON, SYNC-typed ones too: the server never asks
+    // a client for a delta (docs/PROTOCOL.md, "Requests").
+    const payload = decodeJsonPayload(frame);
     message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
   } catch (err) {
     if (metrics) metrics.unmatched.received++;
@@ -131,16 +135,21 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
 }
 
 /**
- * Runs every handler of `plug` in order, then closes a correlated call. Its
- * duration is measured from here to the end of the last handler.
+/**
+ * Runs every handler of `plug`, one after another in the plug's order or,
+ * with `multiExport: "concurrent"`, side by side; then closes a correlated
+ * call. Its duration is measured from here to the end of the last handler.
  */
 async function run(server: Runtime, client: Connection, plug: Plug, message: SocketMessage) {
   const stats = server.metrics?.of(plug);
   const started = stats ? performance.now() : 0;
   if (stats) stats.received++;
   server.runStarted();
+  const handlers = plug.handlers.length > 1 && server.config.multiExport === "concurrent"
+    ? [concurrently(plug.handlers)]
+    : plug.handlers;
   try {
-    for (const handler of plug.handlers) {
+    for (const handler of handlers) {
       let generator: AsyncIterable<Yield>;
       try {
         generator = handler(message, client.api);
@@ -149,6 +158,8 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
       }
       const iterator = generator as unknown as AsyncIterator<unknown>;
       client.track(iterator, message.requestId);
+      // A legacy client syncs a copy of its request, as with serverless-sockets.
+      const legacy = client.legacy ? legacyRun(message.raw) : undefined;
       try {
         const limit = server.config.backpressureLimit;
         const steps = server.config.plugTimeout > 0
@@ -156,7 +167,7 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
           : generator;
         for await (const out of steps) {
           if (!client.isOpen || client.cancelled(iterator)) return;
-          server.hub.routeYield(client, message.event, message.requestId, out);
+          server.hub.routeYield(client, message.event, message.requestId, out, legacy);
           // Backpressure: the plug stays suspended at its yield until a slow
           // client has taken most of what is queued for it.
           if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);

@@ -82,7 +82,15 @@ export async function handleHttp(
     (request.method === "GET" || request.method === "HEAD"
       ? DEFAULT_ROUTES.get(pathname)
       : undefined);
-  if (route) return await route(request);
+  if (route) {
+    const response = await route(request);
+    if (route !== DEFAULT_ROUTES.get(pathname)) return response;
+    // The client bundle is meant to be imported by pages of other sites too.
+    const origin = allowOrigin(server.config.allowedOrigins, request.headers.get("origin"));
+    if (origin) response.headers.set("access-control-allow-origin", origin);
+    if (server.config.allowedOrigins !== "") response.headers.append("vary", "Origin");
+    return response;
+  }
   const ops = opsResponse(server, request, pathname);
   if (ops) return await ops;
   if (request.method === "GET" || request.method === "HEAD") {
@@ -96,6 +104,26 @@ export async function handleHttp(
     connections: server.hub.connections.size,
     ...(server.config.statusShowsEvents ? { events: server.plugs.events() } : {}),
   });
+}
+
+/**
+ * The `Access-Control-Allow-Origin` of `/ssocket.js` and its map: `*`
+ * without an `allowedOrigins` list; with one, the request's origin if it is
+ * listed, else none (so a browser refuses the import, as the WebSocket would
+ * be refused).
+ *
+ * @example
+ * ```ts
+ * import { allowOrigin } from "./http.ts";
+ * console.log(allowOrigin("", "https://a.example")); // "*"
+ * console.log(allowOrigin("https://a.example", "https://a.example")); // "https://a.example"
+ * console.log(allowOrigin("https://a.example", "https://b.example")); // undefined
+ * ```
+ */
+export function allowOrigin(allowed: string, origin: string | null): string | undefined {
+  if (allowed === "") return "*";
+  if (origin === null) return undefined;
+  return allowed.split(",").some((entry) => entry.trim() === origin) ? origin : undefined;
 }
 
 async function staticFile(folder: string, pathname: string): Promise<Response | undefined> {

@@ -23,6 +23,7 @@ import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, encodeFrame } from "../protocol/frame.ts";
 import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import type { Connection } from "./connection.ts";
+import { type LegacyRun, LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { checkRoomName, RoomTable } from "./rooms.ts";
 import { eventStream, requestStream } from "./sync_streams.ts";
 import type { Metrics } from "./metrics.ts";
@@ -101,9 +102,16 @@ export class Hub {
    * left out under `excludeSenderOnBroadcast`), everything else to the
    * caller, SYNC as a delta.
    *
+   * @param run on a legacy connection, the plug run (its first SYNC is against the request)
    * @throws {ProtocolError} `INVALID_YIELD` for a yield that is not `{ payload }`-shaped
    */
-  routeYield(caller: Connection, requestEvent: string, requestId: number | undefined, out: Yield) {
+  routeYield(
+    caller: Connection,
+    requestEvent: string,
+    requestId: number | undefined,
+    out: Yield,
+    run?: LegacyRun,
+  ) {
     if (out === null || typeof out !== "object") {
       throw new ProtocolError(
         ErrorCode.INVALID_YIELD,
@@ -111,7 +119,8 @@ export class Hub {
       );
     }
     const type = out.type ?? EventType.MESSAGE;
-    const event = out.event ?? requestEvent;
+    // "" means "the request's event", as in serverless-sockets (its README yields `event: ''`).
+    const event = out.event || requestEvent;
     if (type === EventType.BROADCAST) {
       if (out.room !== undefined) checkYieldRoom(out.room);
       this.broadcast(
@@ -126,6 +135,8 @@ export class Hub {
         ErrorCode.INVALID_YIELD,
         `A yield with a room must be a BROADCAST; this one has type ${type}`,
       );
+    } else if (type === EventType.SYNC) {
+      if (caller.isOpen) this.#sync(caller, event, encodeSyncState(out.payload), requestId, run);
     } else {
       this.toConnection(caller, type, event, out.payload, requestId);
     }
@@ -166,15 +177,29 @@ export class Hub {
     return this.#deliverLocal(frame, room, exclude);
   }
 
-  #sync(connection: Connection, event: string, state: Uint8Array, requestId?: number): boolean {
+  /**
+   * SYNC for one connection, decided by what it speaks: a binary delta, or
+   * for a legacy connection the original JSON instructions against the frame
+   * its `SocketMessage` holds.
+   */
+  #sync(
+    connection: Connection,
+    event: string,
+    state: Uint8Array,
+    requestId?: number,
+    run?: LegacyRun,
+  ): boolean {
     const stream = requestId === undefined ? eventStream(event) : requestStream(requestId);
-    const delta = connection.sync.next(stream, state);
+    const sync = connection.sync;
+    const payload = sync instanceof LegacySyncStreams
+      ? sync.next(stream, event, state, run)
+      : sync.next(stream, state);
     const sent = this.#write(
       connection,
-      this.#encoder.frame({ type: EventType.SYNC, event, requestId }, delta),
+      this.#encoder.frame({ type: EventType.SYNC, event, requestId }, payload),
     );
     if (sent && this.#metrics) {
-      this.#metrics.syncBytesSaved += Math.max(0, state.length - delta.length);
+      this.#metrics.syncBytesSaved += Math.max(0, state.length - payload.length);
     }
     return sent;
   }

@@ -10,6 +10,9 @@
  * @module
  */
 
+import { EventType } from "../protocol/event_type.ts";
+import { decodeFrame, decodeJsonPayload, encodeJsonFrame, utf8Length } from "../protocol/frame.ts";
+
 /** One incoming frame as a plug sees it (the original `SocketMessage` shape). */
 export class SocketMessage<P = unknown> {
   /**
@@ -26,4 +29,59 @@ export class SocketMessage<P = unknown> {
     readonly payload: P,
     readonly requestId?: number,
   ) {}
+
+  /**
+   * Size of the whole frame in bytes, as serverless-sockets read it from the header.
+   *
+   * @deprecated Use `message.raw.length`.
+   */
+  get sizeOfMessage(): number {
+    return this.raw.length;
+  }
+
+  /**
+   * Size of the event name in UTF-8 bytes.
+   *
+   * @deprecated Use `new TextEncoder().encode(message.event).length`.
+   */
+  get sizeOfEvent(): number {
+    return utf8Length(this.event);
+  }
+
+  /**
+   * Encodes `{ event, type?, payload }` as a frame without request id.
+   *
+   * @deprecated Use `encodeJsonFrame(type, event, payload)`.
+   * @example
+   * ```ts
+   * import { SocketMessage } from "./message.ts";
+   * const bytes = SocketMessage.encode({ event: "echo", payload: { hi: 1 } });
+   * console.log(SocketMessage.decode(bytes).payload); // { hi: 1 }
+   * ```
+   */
+  static encode(data: { event?: string; type?: number; payload?: unknown }): Uint8Array {
+    return encodeJsonFrame(data.type ?? EventType.MESSAGE, data.event ?? "", data.payload);
+  }
+
+  /**
+   * Decodes a whole frame, its JSON payload parsed.
+   *
+   * @deprecated Use `decodeFrame(bytes)` and `decodeJsonPayload(frame)`.
+   * @throws {ProtocolError} for a malformed frame or payload
+   */
+  static decode<P = unknown>(bytes: Uint8Array): SocketMessage<P> {
+    const frame = decodeFrame(bytes);
+    const payload = decodeJsonPayload(frame) as P;
+    return new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
+  }
+
+  /** @deprecated Use `decodeFrame(bytes)` and `decodeJsonPayload(frame)`. */
+  static fromRaw<P = unknown>(bytes: Uint8Array): SocketMessage<P> {
+    return SocketMessage.decode<P>(bytes);
+  }
+
+  /** @deprecated Use `decodeFrame(new Uint8Array(buffer))` and `decodeJsonPayload(frame)`. */
+  static fromBuffer<P = unknown>(buffer: ArrayBufferLike): SocketMessage<P> {
+    return SocketMessage.decode<P>(new Uint8Array(buffer));
+  }
 }

@@ -123,9 +123,14 @@ export class Runtime {
     return () => this.#disconnectHooks.delete(hook);
   }
 
-  /** The transport hands over an open socket, with who it is when authentication said. */
-  accept(socket: SocketLike, accepted: Accepted = {}): Connection {
-    const connection = new Connection(socket, this.config.syncStateLimit);
+  /**
+   * The transport hands over an open socket, with who it is when
+   * authentication said.
+   *
+   * @param legacy the client negotiated no ssocket subprotocol (see `protocol/subprotocol.ts`)
+   */
+  accept(socket: SocketLike, accepted: Accepted = {}, legacy = false): Connection {
+    const connection = new Connection(socket, this.config.syncStateLimit, legacy);
     connection.api = new ClientHandle(connection, this);
     connection.identity = accepted.identity;
     this.hub.add(connection);

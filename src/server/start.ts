@@ -23,6 +23,7 @@ import type { Server } from "../plugs/api.ts";
 import { FilePlugLoader } from "../plugs/loader.ts";
 import { PlugRegistry } from "../plugs/registry.ts";
 import { toFileUrl } from "../plugs/file_url.ts";
+import { withSocketHooks } from "../compat/socket.ts";
 import { watchFolder } from "../plugs/watcher.ts";
 import type { HttpRoute } from "./http.ts";
 import { Runtime } from "./runtime.ts";
@@ -128,8 +129,10 @@ function startWatcher(runtime: Runtime, loader: FilePlugLoader): void {
 
 async function runInit(runtime: Runtime, init: InitHook | string | false): Promise<void> {
   if (init === false || init === "") return;
+  // INIT files written for serverless-sockets call the old Socket hooks.
+  const server = withSocketHooks(runtime.api);
   if (typeof init === "function") {
-    await init(runtime.api);
+    await init(server);
     return;
   }
   const path = resolve(init);
@@ -144,7 +147,7 @@ async function runInit(runtime: Runtime, init: InitHook | string | false): Promi
   if (typeof hook !== "function") {
     throw new TypeError(`${path} must export a function INIT(server)`);
   }
-  await hook(runtime.api);
+  await hook(server);
   runtime.log.info(`Ran INIT from ${path}`);
 }
 

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { chooseProtocol } from "../protocol/auth.ts";
+import { negotiate } from "../protocol/subprotocol.ts";
 import { type Accepted, authenticateUpgrade } from "./auth.ts";
 import type { Connection } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
@@ -65,14 +65,16 @@ async function upgrade(
     if (verdict instanceof Response) return verdict;
     accepted = verdict;
   }
+  // Without an ssocket token the client speaks the original format.
+  const { token, legacy } = negotiate(request.headers.get("sec-websocket-protocol"));
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: runtime.config.idleTimeout,
-    protocol: chooseProtocol(request.headers.get("sec-websocket-protocol")),
+    protocol: token,
   });
   socket.binaryType = "arraybuffer";
   let connection: Connection | undefined;
   socket.onopen = () => {
-    connection = runtime.accept(socket, accepted);
+    connection = runtime.accept(socket, accepted, legacy);
   };
   socket.onmessage = (event) => {
     if (connection) runtime.receive(connection, event.data);

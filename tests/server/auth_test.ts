@@ -80,21 +80,21 @@ Deno.test("server.authenticate: refusal is a 401 with no socket; acceptance puts
   assert.throws(() => (client.identity as Record<string, unknown>).user = "eve", TypeError);
 });
 
-Deno.test("a token in Sec-WebSocket-Protocol is read and the server answers with plain ssocket", async () => {
+Deno.test("a token in Sec-WebSocket-Protocol is read and the server answers with ssocket.v1, never the token", async () => {
   await using srv = await startServer({
     plugs: WHOAMI,
     init: (server: Server) => server.authenticate((_r, { token }) => token ? { token } : false),
   });
-  const ws = new WebSocket(srv.url, ["ssocket", "ssocket.token.abc.DEF_-9"]);
+  const ws = new WebSocket(srv.url, ["ssocket.v1", "ssocket.token.abc.DEF_-9"]);
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
     ws.onerror = reject;
   });
-  assert.equal(ws.protocol, "ssocket");
+  assert.equal(ws.protocol, "ssocket.v1");
   const closed = new Promise((resolve) => ws.onclose = resolve);
   ws.close();
   await closed;
-  assert.equal((await rawUpgrade(srv.url, { "Sec-WebSocket-Protocol": "ssocket" })).status, 401);
+  assert.equal((await rawUpgrade(srv.url, { "Sec-WebSocket-Protocol": "ssocket.v1" })).status, 401);
 });
 
 Deno.test("auth.jwtSecret: valid, expired, wrong signature and not-yet-valid tokens", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SUBPROTOCOL_V1 } from "../../src/protocol/subprotocol.ts";
 import { encodeJsonFrame } from "../../src/protocol/frame.ts";
 import { startServer, type TestServer, WAIT_MS, withTimeout } from "../_harness.ts";
 import { parseExposition, seriesKey } from "../_prometheus.ts";
@@ -19,7 +20,8 @@ export async function* fail() { throw new PlugError("NOPE", "no"); }`,
 
 /** A raw socket that records the type byte and size of every frame it gets. */
 async function rawSocket(url: string) {
-  const ws = new WebSocket(url);
+  // ssocket.v1: SYNC as binary deltas, whose savings the test counts.
+  const ws = new WebSocket(url, [SUBPROTOCOL_V1]);
   ws.binaryType = "arraybuffer";
   const received: { type: number; bytes: number; end: boolean }[] = [];
   let sentBytes = 0;

@@ -57,16 +57,18 @@ Deno.test("a plug reaches the plug API's members and nothing else", async () => 
   assert.deepEqual(reply.json, { client: CLIENT, server: SERVER });
 });
 
-Deno.test("src/mod.ts exports the codecs, errors and serve(), and no runtime internals", () => {
+Deno.test("src/mod.ts exports the codecs, errors, serve() and the deprecated aliases, and no runtime internals", () => {
   assert.deepEqual(Object.keys(mod).sort(), [
     "CloseCode",
     "ErrorCode",
     "EventType",
     "FLAG_END",
     "FLAG_REQUEST",
+    "Log",
     "LogFields",
     "PlugError",
     "ProtocolError",
+    "Socket",
     "SocketMessage",
     "applyDelta",
     "createDelta",
