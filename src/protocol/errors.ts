@@ -42,6 +42,14 @@ export const ErrorCode = {
   INVALID_YIELD: "INVALID_YIELD",
   /** A value cannot be encoded into a frame (name too long, frame too big). */
   ENCODE_ERROR: "ENCODE_ERROR",
+  /** Input streamed into a call (`call.write`) went over `inputBufferLimit` unread bytes. */
+  INPUT_OVERFLOW: "INPUT_OVERFLOW",
+  /** A payload or streamed input failed the plug's schema; the ERROR lists the `issues`. */
+  INVALID_PAYLOAD: "INVALID_PAYLOAD",
+  /** With `validateReplies` on, a reply failed the plug's `schema.reply`; the ERROR lists the `issues`. */
+  INVALID_REPLY: "INVALID_REPLY",
+  /** A client's handler of a call from the server threw an error without a code of its own. */
+  HANDLER_ERROR: "HANDLER_ERROR",
   /** A SYNC delta is malformed. */
   DELTA_MALFORMED: "DELTA_MALFORMED",
   /** A SYNC delta was applied to a base of the wrong length. */

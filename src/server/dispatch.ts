@@ -13,10 +13,13 @@
 
 import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
-import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
+import { decodeFrame, type Frame, peekRequestId } from "../protocol/frame.ts";
+import { decodePayload, isServerCallId } from "../protocol/payload.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
+import { type PayloadIssue, SchemaError, validate } from "../plugs/schema.ts";
 import type { Connection } from "./connection.ts";
 import { SocketMessage } from "./message.ts";
+import { receiveReply } from "./outgoing.ts";
 import type { Runtime } from "./runtime.ts";
 import { requestStream } from "./sync_streams.ts";
 
@@ -26,6 +29,8 @@ export interface ErrorPayload {
   code: string;
   /** A sentence for people. */
   message: string;
+  /** With `INVALID_PAYLOAD` and `INVALID_REPLY`: what the schema found wrong. */
+  issues?: PayloadIssue[];
 }
 
 const DONE: Promise<void> = Promise.resolve();
@@ -64,13 +69,25 @@ export function receive(
   let message: SocketMessage;
   try {
     const frame = decodeFrame(bytes);
-    if (frame.end) {
-      // A client's REQUEST|END frame cancels its call; nothing is sent back.
-      client.cancel(frame.requestId!);
-      return DONE;
+    const id = frame.requestId;
+    if (id !== undefined) {
+      if (isServerCallId(id)) {
+        // A reply to a call the server made; the client never starts calls in this half.
+        receiveReply(client, frame, id);
+        return DONE;
+      }
+      if (frame.type === EventType.INPUT) {
+        input(server, client, frame, id);
+        return DONE;
+      }
+      if (frame.end) {
+        // A client's REQUEST|END frame cancels its call; nothing is sent back.
+        client.cancel(id);
+        return DONE;
+      }
     }
-    const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
-    message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
+    const payload = frame.type === EventType.SYNC ? frame.payload : decodePayload(frame);
+    message = new SocketMessage(bytes, frame.event, frame.type, payload, id, client);
   } catch (err) {
     const requestId = peekRequestId(bytes);
     sendError(server, client, "", errorPayload(err), requestId);
@@ -78,12 +95,38 @@ export function receive(
   }
   const plug = server.plugs.get(message.event);
   if (plug) return run(server, client, plug, message);
+  // Input may arrive while a lazy plug loads: the call has to be known first.
+  if (message.requestId !== undefined) client.begin(message.requestId);
   return server.source.resolve(message.event).then((found) =>
     found ? run(server, client, found, message) : notFound(server, client, message)
   );
 }
 
+/**
+ * One INPUT frame: the next payload of a running call, or with END the end
+ * of its input. Input over `inputBufferLimit` (or that is not JSON) ends the
+ * call with an ERROR.
+ */
+function input(server: Runtime, client: Connection, frame: Frame, id: number): void {
+  let value: unknown;
+  const hasValue = frame.binary || frame.payload.length > 0;
+  try {
+    if (hasValue) value = decodePayload(frame);
+  } catch (err) {
+    if (client.cancel(id)) sendError(server, client, frame.event, errorPayload(err), id);
+    return;
+  }
+  if (client.input(id, value, frame.payload.length, hasValue, frame.end)) return;
+  client.cancel(id);
+  sendError(server, client, frame.event, {
+    code: ErrorCode.INPUT_OVERFLOW,
+    message:
+      `Input not yet read by the plug exceeds inputBufferLimit ${server.config.inputBufferLimit}`,
+  }, id);
+}
+
 function notFound(server: Runtime, client: Connection, message: SocketMessage): void {
+  if (message.requestId !== undefined) client.finish(message.requestId);
   server.hub.toConnection(
     client,
     EventType.NOT_FOUND,
@@ -96,38 +139,51 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
 
 /** Runs every handler of `plug` in order, then closes a correlated call. */
 async function run(server: Runtime, client: Connection, plug: Plug, message: SocketMessage) {
-  for (const handler of plug.handlers) {
-    let generator: AsyncIterable<Yield>;
-    try {
-      generator = handler(message, client.api);
-    } catch (err) {
-      return fail(server, client, message, err);
-    }
-    const iterator = generator as unknown as AsyncIterator<unknown>;
-    client.track(iterator, message.requestId);
-    try {
-      const limit = server.config.backpressureLimit;
-      const steps = server.config.plugTimeout > 0
-        ? withStepTimeout(generator, server.config.plugTimeout)
-        : generator;
-      for await (const out of steps) {
-        if (!client.isOpen || client.cancelled(iterator)) return;
-        server.hub.routeYield(client, message.event, message.requestId, out);
-        // Backpressure: the plug stays suspended at its yield until a slow
-        // client has taken most of what is queued for it.
-        if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
-      }
-    } catch (err) {
-      return fail(server, client, message, err);
-    } finally {
-      client.untrack(iterator, message.requestId);
-    }
-    if (client.cancelled(iterator)) return;
-  }
   const requestId = message.requestId;
-  if (requestId !== undefined) {
-    client.sync.forget(requestStream(requestId));
-    server.hub.toConnection(client, EventType.MESSAGE, message.event, undefined, requestId, true);
+  // From here to `finish`, INPUT and cancel frames of the call find it.
+  if (requestId !== undefined) client.begin(requestId);
+  try {
+    const schema = plug.schema;
+    if (schema && !(await applySchema(server, client, schema, message))) return;
+    const replySchema = server.config.validateReplies ? schema?.reply : undefined;
+    for (const handler of plug.handlers) {
+      if (requestId !== undefined && client.cancelledId(requestId)) return;
+      let generator: AsyncIterable<Yield>;
+      try {
+        generator = handler(message, client.api);
+      } catch (err) {
+        return fail(server, client, message, err);
+      }
+      const iterator = generator as unknown as AsyncIterator<unknown>;
+      client.track(iterator, message.requestId);
+      try {
+        const limit = server.config.backpressureLimit;
+        const steps = server.config.plugTimeout > 0
+          ? withStepTimeout(generator, server.config.plugTimeout)
+          : generator;
+        for await (const out of steps) {
+          if (!client.isOpen || client.cancelled(iterator)) return;
+          if (replySchema && isReply(out, message.event)) {
+            await validate(replySchema, out.payload, ErrorCode.INVALID_REPLY, "Reply");
+          }
+          server.hub.routeYield(client, message.event, message.requestId, out);
+          // Backpressure: the plug stays suspended at its yield until a slow
+          // client has taken most of what is queued for it.
+          if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
+        }
+      } catch (err) {
+        return fail(server, client, message, err);
+      } finally {
+        client.untrack(iterator, message.requestId);
+      }
+      if (client.cancelled(iterator)) return;
+    }
+    if (requestId !== undefined) {
+      client.sync.forget(requestStream(requestId));
+      server.hub.toConnection(client, EventType.MESSAGE, message.event, undefined, requestId, true);
+    }
+  } finally {
+    if (requestId !== undefined) client.finish(requestId);
   }
 }
 
@@ -161,8 +217,52 @@ async function* withStepTimeout(generator: AsyncIterable<Yield>, ms: number) {
   }
 }
 
+/**
+ * Checks the payload against `schema.payload` (the validator's output becomes
+ * the payload) and arms the check of each input. Returns false, having sent
+ * ERROR `INVALID_PAYLOAD`, when the payload fails: the handler never runs.
+ */
+async function applySchema(
+  server: Runtime,
+  client: Connection,
+  schema: NonNullable<Plug["schema"]>,
+  message: SocketMessage,
+): Promise<boolean> {
+  const requestId = message.requestId;
+  if (schema.input && requestId !== undefined) {
+    const check = schema.input;
+    client.inputOf(requestId).check = (value) =>
+      validate(check, value, ErrorCode.INVALID_PAYLOAD, "Input");
+  }
+  if (!schema.payload) return true;
+  try {
+    const value = await validate(
+      schema.payload,
+      message.payload,
+      ErrorCode.INVALID_PAYLOAD,
+      "Payload",
+    );
+    (message as { payload: unknown }).payload = value;
+    return true;
+  } catch (err) {
+    fail(server, client, message, err);
+    return false;
+  }
+}
+
+/** A yield that answers the caller under the request's own event: what `schema.reply` describes. */
+function isReply(out: Yield, event: string): boolean {
+  return out !== null && typeof out === "object" &&
+    (out.type ?? EventType.MESSAGE) === EventType.MESSAGE && (out.event ?? event) === event;
+}
+
 function fail(server: Runtime, client: Connection, message: SocketMessage, err: unknown): void {
-  server.log.error(`Plug "${message.event}" failed:`, err);
+  // A payload that fails its schema is the caller's mistake, not the plug's.
+  if (err instanceof SchemaError && err.code === ErrorCode.INVALID_PAYLOAD) {
+    server.log.debug(`Plug "${message.event}": ${err.message}`);
+  } else {
+    server.log.error(`Plug "${message.event}" failed:`, err);
+  }
   if (message.requestId !== undefined) client.sync.forget(requestStream(message.requestId));
   const payload = err instanceof ProtocolError ? errorPayload(err) : plugErrorPayload(err);
   sendError(server, client, message.event, payload, message.requestId);
@@ -186,6 +286,9 @@ function sendError(
 }
 
 function errorPayload(err: unknown): ErrorPayload {
+  if (err instanceof SchemaError) {
+    return { code: err.code, message: err.message, issues: err.issues };
+  }
   if (err instanceof ProtocolError) return { code: err.code, message: err.message };
   return { code: ErrorCode.PLUG_ERROR, message: String(err) };
 }

@@ -104,7 +104,11 @@ export class Runtime {
 
   /** The transport hands over an open socket. */
   accept(socket: SocketLike): Connection {
-    const connection = new Connection(socket, this.config.syncStateLimit);
+    const connection = new Connection(
+      socket,
+      this.config.syncStateLimit,
+      this.config.inputBufferLimit,
+    );
     connection.api = new ClientHandle(connection, this);
     this.hub.add(connection);
     if (this.log.enabled("debug")) {

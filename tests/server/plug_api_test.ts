@@ -10,6 +10,7 @@ import { startServer, TestSocket } from "../_harness.ts";
 /** Every member a plug may use (src/plugs/api.ts). */
 const CLIENT = [
   "bufferedAmount",
+  "call",
   "close",
   "data",
   "id",
@@ -22,6 +23,7 @@ const CLIENT = [
 ];
 const SERVER = [
   "broadcast",
+  "client",
   "close",
   "config",
   "connectionCount",
@@ -57,21 +59,28 @@ Deno.test("a plug reaches the plug API's members and nothing else", async () => 
 
 Deno.test("src/mod.ts exports the codecs, errors and serve(), and no runtime internals", () => {
   assert.deepEqual(Object.keys(mod).sort(), [
+    "CallError",
     "CloseCode",
+    "ConnectionError",
     "ErrorCode",
     "EventType",
+    "FLAG_BINARY",
     "FLAG_END",
     "FLAG_REQUEST",
+    "NotFoundError",
     "PlugError",
     "ProtocolError",
     "SocketMessage",
+    "TimeoutError",
     "applyDelta",
     "createDelta",
     "decodeFrame",
     "decodeJsonPayload",
+    "decodePayload",
     "defaultConfig",
     "encodeFrame",
     "encodeJsonFrame",
+    "encodePayloadFrame",
     "eventTypeName",
     "serve",
     "withDefaults",
