@@ -150,9 +150,12 @@ export class Connection {
   /** Call `requestId` is over: its input ends and later frames for it are dropped. */
   finish(requestId: number): void {
     this.#calls.delete(requestId);
-    this.#cancelledIds.delete(requestId);
-    this.#inputs.get(requestId)?.close();
-    this.#inputs.delete(requestId);
+    // Size checks first: nearly every call has neither, and this runs once per call.
+    if (this.#cancelledIds.size > 0) this.#cancelledIds.delete(requestId);
+    if (this.#inputs.size > 0) {
+      this.#inputs.get(requestId)?.close();
+      this.#inputs.delete(requestId);
+    }
   }
 
   /** True if call `requestId` was cancelled before or while it ran. */
