@@ -10,7 +10,8 @@
  *   nothing written unless `--out` is given (the smoke test uses it)
  * - `--rounds N`: rounds per scenario (default 3)
  * - `--only a,b`: scenarios by name: echo, echo1, stream, broadcast, idle,
- *   reload, edits, delta, rooms (needs `redis-server`; the bench starts its own)
+ *   reload, edits, delta, rooms (needs `redis-server`; the bench starts its own),
+ *   binary (64 KiB binary echo vs bare Deno), input (100k inputs into one call)
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -25,10 +26,23 @@ import { throughput } from "./scenarios/throughput.ts";
 import { broadcast, idleMemory } from "./scenarios/fanout.ts";
 import { editGrowth, hotReload } from "./scenarios/reload.ts";
 import { rooms } from "./scenarios/rooms.ts";
+import { binaryEcho, inputStream, renderBinary } from "./scenarios/binary.ts";
 import { REDIS_MISSING } from "./lib/redis.ts";
 import { Report } from "./lib/sections.ts";
 
-const ALL = ["echo", "echo1", "stream", "broadcast", "idle", "reload", "edits", "delta", "rooms"];
+const ALL = [
+  "echo",
+  "echo1",
+  "stream",
+  "broadcast",
+  "idle",
+  "reload",
+  "edits",
+  "delta",
+  "rooms",
+  "binary",
+  "input",
+];
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
 const DELTA_BENCH = new URL("./delta_bench.ts", import.meta.url);
@@ -189,6 +203,19 @@ async function main(): Promise<boolean> {
       }
       progress(`rooms: ${message}`);
     }
+  }
+  if (want("binary") || want("input")) {
+    let echo: Awaited<ReturnType<typeof binaryEcho>> = [];
+    let input: Awaited<ReturnType<typeof inputStream>> = [];
+    if (want("binary")) {
+      progress("64 KiB binary echo, 4 connections x 4 in flight");
+      echo = await binaryEcho({ rounds: options.rounds, ...timing }, progress);
+    }
+    if (want("input")) {
+      progress("100k inputs streamed into one call");
+      input = await inputStream({ rounds: options.rounds, inputs: 100_000 }, progress);
+    }
+    report.section("Binary payloads and input streams", renderBinary(echo, input));
   }
   if (want("delta")) {
     if (existsSync(DELTA_BENCH)) {

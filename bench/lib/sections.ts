@@ -262,6 +262,11 @@ export class Report {
     });
   }
 
+  /** A scenario that renders its own Markdown (binary echo, input streams). */
+  section(title: string, markdown: string): void {
+    this.#sections.push(`### ${title}\n\n${markdown.trim()}`);
+  }
+
   /** The SYNC delta bench's own Markdown. */
   delta(markdown: string): void {
     this.#sections.push(`### SYNC delta codec (bench/delta_bench.ts)\n\n${markdown.trim()}`);
