@@ -124,6 +124,12 @@ export interface Config {
   backpressureLimit: number;
   /** Most bytes of SYNC state kept per connection; past it the next SYNC is sent as full state. */
   syncStateLimit: number;
+  /** Bytes of streamed input (`call.write`) a call may hold that its plug has not read yet; more ends the call with ERROR INPUT_OVERFLOW. */
+  inputBufferLimit: number;
+  /** Check each reply of a plug against its `schema.reply` too; a failing reply ends the call with ERROR INVALID_REPLY. */
+  validateReplies: boolean;
+  /** Milliseconds a call from the server to a client (`client.call`) waits for each reply before failing with TIMEOUT; 0 waits forever. */
+  callTimeout: number;
   /** Milliseconds to wait after a file change before reloading, so a burst of writes loads once. */
   reloadDebounce: number;
   /** Folder of static files served over HTTP (e.g. a web page using the client); "" serves none. */
@@ -165,6 +171,9 @@ export const defaultConfig: Config = {
   plugTimeout: 0,
   backpressureLimit: 1_048_576,
   syncStateLimit: 16_000_000,
+  inputBufferLimit: 1_048_576,
+  validateReplies: false,
+  callTimeout: 30_000,
   reloadDebounce: 30,
   staticFolder: "",
   initFile: "./INIT.ts",

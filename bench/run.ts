@@ -11,7 +11,7 @@
  * - `--rounds N`: rounds per scenario (default 3)
  * - `--only a,b`: scenarios by name: echo, echo1, stream, metrics, broadcast,
  *   idle, reload, edits, delta, rooms (needs `redis-server`; the bench starts its own),
- *   sequential
+ *   sequential, binary (64 KiB binary echo vs bare Deno), input (100k inputs into one call)
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -26,6 +26,7 @@ import { throughput } from "./scenarios/throughput.ts";
 import { broadcast, idleMemory } from "./scenarios/fanout.ts";
 import { editGrowth, hotReload } from "./scenarios/reload.ts";
 import { rooms } from "./scenarios/rooms.ts";
+import { binaryEcho, inputStream, renderBinary } from "./scenarios/binary.ts";
 import { REDIS_MISSING } from "./lib/redis.ts";
 import { metricsCost } from "./scenarios/metrics_cost.ts";
 import { Report } from "./lib/sections.ts";
@@ -43,6 +44,8 @@ const ALL = [
   "delta",
   "rooms",
   "sequential",
+  "binary",
+  "input",
 ];
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
@@ -219,6 +222,19 @@ async function main(): Promise<boolean> {
     progress("sequential calls through the client library: first() vs all()");
     const calls = 300;
     report.sequential(calls, await sequentialCalls({ calls, rounds: options.rounds }, progress));
+  }
+  if (want("binary") || want("input")) {
+    let echo: Awaited<ReturnType<typeof binaryEcho>> = [];
+    let input: Awaited<ReturnType<typeof inputStream>> = [];
+    if (want("binary")) {
+      progress("64 KiB binary echo, 4 connections x 4 in flight");
+      echo = await binaryEcho({ rounds: options.rounds, ...timing }, progress);
+    }
+    if (want("input")) {
+      progress("100k inputs streamed into one call");
+      input = await inputStream({ rounds: options.rounds, inputs: 100_000 }, progress);
+    }
+    report.section("Binary payloads and input streams", renderBinary(echo, input));
   }
   if (want("delta")) {
     if (existsSync(DELTA_BENCH)) {

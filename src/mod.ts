@@ -18,7 +18,13 @@
  * @module
  */
 
-export { EventType, eventTypeName, FLAG_END, FLAG_REQUEST } from "./protocol/event_type.ts";
+export {
+  EventType,
+  eventTypeName,
+  FLAG_BINARY,
+  FLAG_END,
+  FLAG_REQUEST,
+} from "./protocol/event_type.ts";
 export { CloseCode, ErrorCode, PlugError, ProtocolError } from "./protocol/errors.ts";
 export {
   decodeFrame,
@@ -35,6 +41,7 @@ export type {
   AuthInfo,
   BroadcastOptions,
   Client,
+  ClientCallOptions,
   ConnectionHook,
   Identity,
   Member,
@@ -43,6 +50,16 @@ export type {
   Server,
 } from "./plugs/api.ts";
 export { SocketMessage } from "./server/message.ts";
+export type { Call } from "./client/call.ts";
+export { CallError, ConnectionError, NotFoundError, TimeoutError } from "./client/errors.ts";
+export type {
+  InferInput,
+  PayloadIssue,
+  PlugSchema,
+  StandardIssue,
+  StandardSchemaV1,
+} from "./plugs/schema.ts";
+export { decodePayload, encodePayloadFrame } from "./protocol/payload.ts";
 export { type InitHook, serve, type ServeOptions } from "./server/start.ts";
 export type { ClusterAdapter, ClusterMessage } from "./cluster/adapter.ts";
 export { type Config, defaultConfig, type PartialConfig, withDefaults } from "../config.ts";

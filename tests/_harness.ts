@@ -138,7 +138,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: () => s
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A decoded frame with its JSON payload parsed (null for SYNC/empty). */
+/** A decoded frame with its JSON payload parsed (null for SYNC, binary or empty). */
 export interface ReceivedFrame extends Frame {
   json: unknown;
 }
@@ -155,7 +155,9 @@ export class TestSocket implements AsyncDisposable {
     ws.binaryType = "arraybuffer";
     ws.onmessage = (event) => {
       const frame = decodeFrame(new Uint8Array(event.data as ArrayBuffer));
-      const json = frame.type === 3 || frame.payload.length === 0 ? null : decodeJsonPayload(frame);
+      const json = frame.type === 3 || frame.binary || frame.payload.length === 0
+        ? null
+        : decodeJsonPayload(frame);
       const received = { ...frame, json };
       const waiter = this.#waiting.shift();
       if (waiter) waiter(received);

@@ -312,6 +312,11 @@ export class Report {
     this.#target("echo server CPU per round trip with metrics on <= 1.03x off", cpu, cpu <= 1.03);
   }
 
+  /** A scenario that renders its own Markdown (binary echo, input streams). */
+  section(title: string, markdown: string): void {
+    this.#sections.push(`### ${title}\n\n${markdown.trim()}`);
+  }
+
   /** The SYNC delta bench's own Markdown. */
   delta(markdown: string): void {
     this.#sections.push(`### SYNC delta codec (bench/delta_bench.ts)\n\n${markdown.trim()}`);

@@ -16,13 +16,15 @@ import type { PartialConfig } from "../../config.ts";
 import { isSafeEventName } from "../plugs/event_name.ts";
 import { findGroup } from "./options.ts";
 import { lookupOption, parseValue, setValue } from "./values.ts";
+import { DEFAULT_TYPES_FILE } from "./types_gen.ts";
 
 /** What the command line asks for. */
 export type Command =
   | { kind: "serve"; overrides: PartialConfig }
   | { kind: "help"; topics: string[] }
   | { kind: "version" }
-  | { kind: "generate"; name: string; overrides: PartialConfig };
+  | { kind: "generate"; name: string; overrides: PartialConfig }
+  | { kind: "types"; file: string; overrides: PartialConfig };
 
 /** Commands (as opposed to options), with their help text. */
 export const COMMANDS: Readonly<Record<string, { usage: string; doc: string }>> = {
@@ -35,6 +37,11 @@ export const COMMANDS: Readonly<Record<string, { usage: string; doc: string }>> 
     usage: "--generate NAME",
     doc:
       'Write a new plug answering event NAME to <plugsFolder>/NAME.ts from a template ("chat/send" creates folders). Refuses to overwrite a file or to write outside the plugs folder.',
+  },
+  types: {
+    usage: "--types [FILE]",
+    doc:
+      "Write the event map of every plug (payload, input and reply types inferred from the plugs and their schemas) to FILE, default ssocket.d.ts, for connect<Events>() in a client.",
   },
 };
 
@@ -63,6 +70,7 @@ export function parseArgs(args: readonly string[]): Command {
   if (args.some((arg) => arg === "-h" || arg === "--help")) return parseHelp(args);
   const overrides: PartialConfig = {};
   let generate: string | undefined;
+  let types: string | undefined;
   let version = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -85,6 +93,10 @@ export function parseArgs(args: readonly string[]): Command {
       }
       continue;
     }
+    if (key === "types") {
+      types = inline ?? (hasNext ? args[++i] : DEFAULT_TYPES_FILE);
+      continue;
+    }
     const option = lookupOption(key, flagName);
     let raw = inline;
     if (raw === undefined && option.type === "boolean") {
@@ -97,6 +109,7 @@ export function parseArgs(args: readonly string[]): Command {
   }
   if (version) return { kind: "version" };
   if (generate !== undefined) return { kind: "generate", name: plugName(generate), overrides };
+  if (types !== undefined) return { kind: "types", file: types, overrides };
   return { kind: "serve", overrides };
 }
 

@@ -41,6 +41,7 @@ export function renderHelp(topics: readonly string[] = []): string {
       "Usage:",
       "  ssocket [--OPTION VALUE ...]      start the server in the current folder",
       "  ssocket --generate NAME           write a new plug from a template",
+      "  ssocket --types [FILE]            write the plugs' event map for typed clients",
       "  ssocket --version                 print the version",
       "  ssocket -h [--OPTION ...]         print this help, or one option's documentation",
     ].join("\n"),

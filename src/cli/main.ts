@@ -22,6 +22,7 @@ import { start } from "../server/start.ts";
 import { VERSION } from "../version.ts";
 import { parseArgs } from "./flags.ts";
 import { generatePlug } from "./generate.ts";
+import { generateTypes } from "./types_gen.ts";
 import { renderHelp } from "./help.ts";
 import { loadConfig } from "./load_config.ts";
 
@@ -73,6 +74,16 @@ export async function main(args: string[]): Promise<number> {
     try {
       const file = await generatePlug(command.name, config.plugsFolder);
       console.log(`Created ${file}; it answers event "${command.name}"`);
+      return EXIT_OK;
+    } catch (err) {
+      console.error(`ssocket: ${err instanceof Error ? err.message : err}`);
+      return EXIT_FAILURE;
+    }
+  }
+  if (command.kind === "types") {
+    try {
+      const { file, events } = await generateTypes(config.plugsFolder, command.file);
+      console.log(`Wrote the types of ${events.length} plug(s) to ${file}`);
       return EXIT_OK;
     } catch (err) {
       console.error(`ssocket: ${err instanceof Error ? err.message : err}`);

@@ -1,13 +1,18 @@
 /**
  * One correlated call: the replies to a request id, as an async iterable.
  * The client pushes replies in as frames arrive; the caller pulls them out
- * with `for await`, `first()` or `all()`.
+ * with `for await`, `first()` or `all()`, and may stream further payloads
+ * into the running plug with `write()` and `end()`. The server uses the same
+ * class for the calls a plug makes to a client (`client.call` in a plug).
  *
  * @example
  * ```ts ignore
  * for await (const reply of client.call("stream", { count: 3 })) console.log(reply);
  * const echoed = await client.call("echo", { hi: 1 }).first();
  * const all = await client.call("stream", { count: 3 }).all();
+ * const typing = client.call("live/typing", { room: "lobby" });
+ * typing.write("h");
+ * typing.end();
  * ```
  * @module
  */
@@ -30,10 +35,17 @@ export interface CallOptions {
 export interface CallOwner {
   /** Stops routing replies to `call` (it ended, failed or was cancelled). */
   detach(call: Call<unknown>): void;
+  /** Sends one input of `call` (INPUT frame); `end` closes its input. Absent: no input. */
+  input?(call: Call<unknown>, payload: unknown, end: boolean): void;
 }
 
-/** A call in flight: an async iterable of its replies, which can be read once. */
-export class Call<R> implements AsyncIterable<R> {
+/**
+ * A call in flight: an async iterable of its replies, which can be read once.
+ *
+ * @typeParam R the replies
+ * @typeParam I what `write()` takes
+ */
+export class Call<R, I = unknown> implements AsyncIterable<R> {
   /** The event called. */
   readonly event: string;
   /** The payload sent; kept so that a resync can send it again. */
@@ -44,8 +56,10 @@ export class Call<R> implements AsyncIterable<R> {
   sent = false;
   /** @internal Resyncs made so far. */
   resyncs = 0;
-  /** @internal True once the server closed the call (a frame flagged END). */
-  closedByServer = false;
+  /** @internal True once the other side closed the call (a frame flagged END). */
+  closedByPeer = false;
+  /** @internal INPUT frames written before the call frame went out. */
+  pendingInput?: Uint8Array[];
   readonly #owner: CallOwner;
   readonly #timeout: number;
   readonly #signal?: AbortSignal;
@@ -55,6 +69,7 @@ export class Call<R> implements AsyncIterable<R> {
   #settled = false;
   #failure?: { error: unknown };
   #iterated = false;
+  #inputEnded = false;
   readonly #onAbort = () => {
     const reason = this.#signal?.reason;
     this.fail(
@@ -111,8 +126,8 @@ export class Call<R> implements AsyncIterable<R> {
     }
   }
 
-  /** @internal The server closed the call. */
-  end(): void {
+  /** @internal The other side closed the call. */
+  finish(): void {
     if (!this.#settle()) return;
     this.#waiter?.resolve({ value: undefined, done: true });
     this.#waiter = undefined;
@@ -135,7 +150,33 @@ export class Call<R> implements AsyncIterable<R> {
    */
   cancel(): void {
     this.#queue.length = 0;
-    this.end();
+    this.finish();
+  }
+
+  /**
+   * Streams one more payload (JSON, or a `Uint8Array` sent as raw bytes) into
+   * the running plug, which reads it from `message.input`. Writes made before
+   * the connection opens go out right after the call.
+   *
+   * @throws {TypeError} after `end()`, or for a call that takes no input
+   */
+  write(payload: I): void {
+    this.#input(payload, false);
+  }
+
+  /** Ends the input: the plug's `for await (… of message.input)` loop finishes. */
+  end(): void {
+    this.#input(undefined, true);
+  }
+
+  #input(payload: unknown, end: boolean): void {
+    if (!this.#owner.input) {
+      throw new TypeError(`A call from the server to "${this.event}" takes no input`);
+    }
+    if (this.#inputEnded) throw new TypeError(`The input of "${this.event}" already ended`);
+    if (end) this.#inputEnded = true;
+    if (this.#settled) return; // the call is over: nothing reads input any more
+    this.#owner.input(this as Call<unknown>, payload, end);
   }
 
   /** Resolves with the first reply (then stops listening), or `undefined` if there was none. */

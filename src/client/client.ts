@@ -19,9 +19,11 @@ import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
 import { offeredProtocols } from "../protocol/subprotocol.ts";
+import { encodePayloadFrame, SERVER_CALL_BIT } from "../protocol/payload.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
 import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
+import { type CallHandler, Handlers } from "./handlers.ts";
 import { type FrameInfo, handleFrame } from "./incoming.ts";
 import { Listeners } from "./listeners.ts";
 import {
@@ -35,6 +37,7 @@ import { requestStreamKey, SyncState } from "./sync_state.ts";
 import type {
   EventMap,
   EventName,
+  InputOf,
   PayloadOf,
   ReplyOf,
   UnknownEvents,
@@ -43,7 +46,8 @@ import type {
 
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_MAX_RESYNCS = 3;
-const MAX_REQUEST_ID = 0xffff_ffff;
+/** Calls this side starts use the lower half of the id space; the server's the upper. */
+const MAX_REQUEST_ID = SERVER_CALL_BIT - 1;
 const WS_OPEN = 1;
 const WS_CLOSED = 3;
 const ABNORMAL_CLOSURE = 1006;
@@ -69,6 +73,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   readonly #buffer: Uint8Array[] = [];
   readonly #events = new Listeners<[unknown, FrameInfo]>();
   readonly #connection = new Listeners<[unknown]>();
+  readonly #handlers = new Handlers((frame) => this.#write(frame));
   #openWaiters: PromiseWithResolvers<void>[] = [];
   #ws?: WebSocket;
   #state: ConnectionState = "connecting";
@@ -129,11 +134,20 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     event: E,
     payload?: PayloadOf<Events, E>,
     options: CallOptions = {},
-  ): Call<ReplyOf<Events, E>> {
-    encodeJsonFrame(EventType.MESSAGE, event, payload, 0); // fail fast on bad input
+  ): Call<ReplyOf<Events, E>, InputOf<Events, E>> {
+    // Fail fast on bad input (bytes cannot fail but for the event name).
+    if (payload instanceof Uint8Array) encodeFrame({ type: EventType.MESSAGE, event });
+    else encodeJsonFrame(EventType.MESSAGE, event, payload, 0);
     const id = this.#nextId();
     const timeout = options.timeout ?? this.#timeout;
-    const call = new Call<ReplyOf<Events, E>>(this, event, payload, id, timeout, options.signal);
+    const call = new Call<ReplyOf<Events, E>, InputOf<Events, E>>(
+      this,
+      event,
+      payload,
+      id,
+      timeout,
+      options.signal,
+    );
     if (this.#state === "closed") {
       call.fail(this.#finalError);
       return call;
@@ -151,7 +165,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    * @throws {ProtocolError} `ENCODE_ERROR` if the event name or payload cannot be framed
    */
   send<E extends EventName<Events>>(event: E, payload?: PayloadOf<Events, E>): boolean {
-    const frame = encodeJsonFrame(EventType.MESSAGE, event, payload);
+    const frame = encodePayloadFrame(EventType.MESSAGE, event, payload);
     if (this.#state === "open" && this.#write(frame)) return true;
     if (this.#state === "closed" || this.#buffer.length >= this.#bufferLimit) return false;
     this.#buffer.push(frame);
@@ -197,6 +211,24 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   }
 
   /**
+   * Answers calls the server makes to this client for `event` (a plug's
+   * `client.call(event, payload)`): an async generator yields the replies,
+   * or a function returns the one reply. A thrown error answers ERROR with
+   * its `code` (`HANDLER_ERROR` without one); an event with no handler
+   * answers NOT_FOUND. `context.signal` aborts when the server cancels.
+   *
+   * @returns a function that removes the handler
+   * @example
+   * ```ts ignore
+   * client.handle("confirm", ({ question }) => window.confirm(question));
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  handle<P = any, R = unknown>(event: string, handler: CallHandler<P, R>): () => void {
+    return this.#handlers.set(event, handler as CallHandler);
+  }
+
+  /**
    * Listens to the connection itself: "open", "close", "reconnecting", "error".
    *
    * @returns a function that removes the listener
@@ -238,7 +270,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     if (this.#calls.get(call.requestId) !== call) return;
     this.#calls.delete(call.requestId);
     this.#sync.forget(requestStreamKey(call.requestId));
-    if (call.sent && !call.closedByServer && this.#state === "open") {
+    if (call.sent && !call.closedByPeer && this.#state === "open") {
       this.#write(
         encodeFrame({
           type: EventType.MESSAGE,
@@ -264,6 +296,14 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     const call = this.call(AUTH_EVENT as EventName<Events>, { token } as PayloadOf<Events, never>);
     const reply = await call.first() as { exp: number | null } | undefined;
     return reply?.exp ?? null;
+  }
+
+  /** @internal Sends one input of `call` (`call.write` / `call.end`). */
+  input(call: Call<unknown>, payload: unknown, end: boolean): void {
+    const frame = encodePayloadFrame(EventType.INPUT, call.event, payload, call.requestId, end);
+    // Before the call frame is out, inputs wait so the server sees the call first.
+    if (!call.sent) (call.pendingInput ??= []).push(frame);
+    else this.#write(frame);
   }
 
   #open(): void {
@@ -303,6 +343,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
         emit: (name, payload, info) => this.#events.emit(name, payload, info),
         error: (err) => this.#connection.emit("error", err),
         resync: (call, err) => this.#resync(call, err),
+        serverCall: (frame, id) => this.#handlers.receive(frame, id),
       });
     };
     // Deno reports code 0 when the TCP connection ends without a close
@@ -333,6 +374,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#ws = undefined;
     // The server forgets its SYNC states with the connection; so do we.
     this.#sync.clear();
+    this.#handlers.stopAll();
     const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
     for (const call of [...this.#calls.values()]) {
       if (!call.sent) continue;
@@ -403,8 +445,11 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #sendCall(call: Call<unknown>): void {
     call.sent = false;
     if (this.#state !== "open") return;
-    const frame = encodeJsonFrame(EventType.MESSAGE, call.event, call.payload, call.requestId);
+    const frame = encodePayloadFrame(EventType.MESSAGE, call.event, call.payload, call.requestId);
     call.sent = this.#write(frame);
+    if (call.sent && call.pendingInput) {
+      for (const input of call.pendingInput.splice(0)) this.#write(input);
+    }
   }
 
   #write(frame: Uint8Array): boolean {

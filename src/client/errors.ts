@@ -62,17 +62,29 @@ export class SsocketError extends Error {
 export class CallError extends SsocketError {
   /** The event the call was made to. */
   readonly event: string;
+  /** With `INVALID_PAYLOAD` (and `INVALID_REPLY`): what the plug's schema found wrong. */
+  readonly issues?: PayloadIssue[];
 
   /**
    * @param code the code from the ERROR frame
    * @param message the message from the ERROR frame
    * @param event the event the call was made to
+   * @param issues the schema issues the ERROR frame listed, if any
    */
-  constructor(code: string, message: string, event: string) {
+  constructor(code: string, message: string, event: string, issues?: PayloadIssue[]) {
     super(code, message);
     this.name = "CallError";
     this.event = event;
+    if (issues) this.issues = issues;
   }
+}
+
+/** One schema issue in an `INVALID_PAYLOAD` error: where, and what is wrong. */
+export interface PayloadIssue {
+  /** Keys from the payload's root to the offending value; `[]` for the root. */
+  path: (string | number)[];
+  /** The validator's message. */
+  message: string;
 }
 
 /**

@@ -13,8 +13,15 @@
 import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, type Frame } from "../protocol/frame.ts";
+import { decodePayload, isServerCallId } from "../protocol/payload.ts";
 import type { Call } from "./call.ts";
-import { CallError, ClientErrorCode, NotFoundError, SsocketError } from "./errors.ts";
+import {
+  CallError,
+  ClientErrorCode,
+  NotFoundError,
+  type PayloadIssue,
+  SsocketError,
+} from "./errors.ts";
 import { eventStreamKey, requestStreamKey, type SyncState } from "./sync_state.ts";
 
 /** What listeners learn about the frame a payload came in. */
@@ -37,6 +44,8 @@ export interface FrameRouter {
   error(error: SsocketError): void;
   /** A call's SYNC delta failed its check: send the call again. */
   resync(call: Call<unknown>, cause: ProtocolError): void;
+  /** A frame of a call the server made to this client (`client.handle`). */
+  serverCall(frame: Frame, requestId: number): void;
 }
 
 const DELTA_CODES: ReadonlySet<string> = new Set([
@@ -63,43 +72,61 @@ export function handleFrame(data: unknown, router: FrameRouter): void {
 }
 
 function reply(frame: Frame, requestId: number, router: FrameRouter): void {
+  if (isServerCallId(requestId)) {
+    router.serverCall(frame, requestId);
+    return;
+  }
   // Replies to a cancelled, timed-out or re-sent call have nowhere to go.
   const call = router.calls.get(requestId);
   if (!call) return;
-  if (frame.end) call.closedByServer = true;
-  if (frame.type === EventType.ERROR || frame.type === EventType.NOT_FOUND) {
-    call.fail(errorOf(frame, call.event));
+  if (frame.type !== EventType.SYNC) {
+    applyReply(call, frame);
     return;
   }
-  if (frame.type === EventType.SYNC) {
+  if (frame.end) call.closedByPeer = true;
+  try {
+    call.push(router.sync.apply(requestStreamKey(requestId), frame.payload));
+  } catch (err) {
+    if (isDeltaError(err)) router.resync(call, err);
+    else call.fail(badFrame(err));
+    return;
+  }
+  if (frame.end) call.finish();
+}
+
+/**
+ * Delivers a reply frame (not SYNC) to its call: a payload (JSON, or a
+ * `Uint8Array` view for a binary frame), an ERROR or NOT_FOUND as a
+ * {@linkcode CallError}, END as the end. The server uses it for the replies
+ * to its own calls.
+ */
+export function applyReply(call: Call<unknown>, frame: Frame): void {
+  if (frame.end) call.closedByPeer = true;
+  if (frame.type === EventType.ERROR || frame.type === EventType.NOT_FOUND) {
+    call.fail(callErrorOf(frame, call.event));
+    return;
+  }
+  if (frame.binary || frame.payload.length > 0) {
     try {
-      call.push(router.sync.apply(requestStreamKey(requestId), frame.payload));
-    } catch (err) {
-      if (isDeltaError(err)) router.resync(call, err);
-      else call.fail(badFrame(err));
-      return;
-    }
-  } else if (frame.payload.length > 0) {
-    try {
-      call.push(decodeJsonPayload(frame));
+      call.push(decodePayload(frame));
     } catch (err) {
       call.fail(badFrame(err));
       return;
     }
   }
-  if (frame.end) call.end();
+  if (frame.end) call.finish();
 }
 
 function pushed(frame: Frame, router: FrameRouter): void {
   if (frame.type === EventType.ERROR || frame.type === EventType.NOT_FOUND) {
-    router.error(errorOf(frame, frame.event));
+    router.error(callErrorOf(frame, frame.event));
     return;
   }
   let payload: unknown;
   try {
     payload = frame.type === EventType.SYNC
       ? router.sync.apply(eventStreamKey(frame.event), frame.payload)
-      : decodeJsonPayload(frame);
+      : decodePayload(frame);
   } catch (err) {
     // A plain stream has no call to re-send: its state is dropped, and it
     // recovers at the next full state (the server sends one when its stream
@@ -119,8 +146,8 @@ function pushed(frame: Frame, router: FrameRouter): void {
 }
 
 /** The error an ERROR or NOT_FOUND frame stands for. */
-function errorOf(frame: Frame, event: string): CallError {
-  let body: { code?: unknown; message?: unknown } = {};
+export function callErrorOf(frame: Frame, event: string): CallError {
+  let body: { code?: unknown; message?: unknown; issues?: unknown } = {};
   try {
     body = (decodeJsonPayload(frame) ?? {}) as typeof body;
   } catch {
@@ -129,7 +156,8 @@ function errorOf(frame: Frame, event: string): CallError {
   const message = typeof body.message === "string" ? body.message : "The server sent an error";
   if (frame.type === EventType.NOT_FOUND) return new NotFoundError(message, event);
   const code = typeof body.code === "string" ? body.code : ErrorCode.PLUG_ERROR;
-  return new CallError(code, message, event);
+  const issues = Array.isArray(body.issues) ? body.issues as PayloadIssue[] : undefined;
+  return new CallError(code, message, event, issues);
 }
 
 function isDeltaError(err: unknown): err is ProtocolError {

@@ -7,6 +7,9 @@
  * - `on(event, fn)`: BROADCASTs, pushes and SYNC streams (whole objects)
  * - `on("$presence", fn)`: who joins and leaves the rooms this client is in,
  *   typed as {@linkcode PresenceChange} whatever the event map
+ * - `handle(event, fn)`: answer calls the server makes to this client
+ * - `call.write(payload)` / `call.end()`: stream input into a running plug
+ * - `Uint8Array` payloads travel as raw bytes, both ways
  * - `onConnection("open" | "close" | "reconnecting" | "error", fn)`
  * - automatic reconnect with exponential backoff and jitter
  *
@@ -40,15 +43,18 @@ export {
   ClientErrorCode,
   ConnectionError,
   NotFoundError,
+  type PayloadIssue,
   SsocketError,
   TimeoutError,
 } from "./errors.ts";
+export type { CallHandler, HandlerContext } from "./handlers.ts";
 export { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 export type { FrameInfo } from "./incoming.ts";
 export type {
   EventMap,
   EventName,
   EventSpec,
+  InputOf,
   Member,
   PayloadOf,
   PlugEvent,

@@ -87,13 +87,15 @@ export interface EventSpec {
   payload?: unknown;
   /** What arrives under this event name: call replies, BROADCASTs, SYNC states. */
   reply?: unknown;
+  /** What `call.write()` streams into a running call of this event. */
+  input?: unknown;
 }
 
 /** Event name → {@linkcode EventSpec}. */
 export type EventMap = Record<string, EventSpec>;
 
 /** The map used when none is given: any event, payloads and replies `unknown`. */
-export type UnknownEvents = Record<string, { payload?: unknown; reply?: unknown }>;
+export type UnknownEvents = Record<string, { payload?: unknown; reply?: unknown; input?: unknown }>;
 
 /** The event names of a map. */
 export type EventName<M extends EventMap> = keyof M & string;
@@ -106,6 +108,11 @@ export type PayloadOf<M extends EventMap, E extends string> = E extends keyof M
 /** The reply type of `event` in `M` (`unknown` if not declared). */
 export type ReplyOf<M extends EventMap, E extends string> = E extends keyof M
   ? M[E] extends { reply: infer R } ? R : unknown
+  : unknown;
+
+/** The input type of `event` in `M` (`unknown` if not declared). */
+export type InputOf<M extends EventMap, E extends string> = E extends keyof M
+  ? M[E] extends { input: infer I } ? I : unknown
   : unknown;
 
 /** BROADCAST is 1 in `EventType`; those yields never reach the caller as replies. */

@@ -21,6 +21,7 @@
 import type { Config } from "../../config.ts";
 import type { EventType } from "../protocol/event_type.ts";
 import type { Logger } from "../log.ts";
+import type { Call } from "../client/call.ts";
 
 /** A message sent outside a plug's yields: `event` is required there. */
 export interface OutgoingMessage<P = unknown> {
@@ -88,6 +89,15 @@ export type Authenticator = (
   info: AuthInfo,
 ) => Identity | false | Response | Promise<Identity | false | Response>;
 
+/** Options of a call from the server to a client (`client.call`). */
+export interface ClientCallOptions {
+  /**
+   * Milliseconds to wait for each reply (and for the end); the wait restarts
+   * at every reply. 0 waits forever. Defaults to `callTimeout` (30 s).
+   */
+  timeout?: number;
+}
+
 /** A hook run when a connection opens or closes. */
 export type ConnectionHook = (client: Client) => void | Promise<void>;
 
@@ -144,6 +154,25 @@ export interface Client {
   leave(room: string): Promise<void>;
   /** Closes the connection with a WebSocket close code and reason. */
   close(code?: number, reason?: string): void;
+  /**
+   * Calls `event` on this client, which answers with the handler it
+   * registered with `client.handle(event, fn)`. Iterate the replies with
+   * `for await` or take `await call.first()`; many calls may be in flight.
+   * A client with no handler rejects the iteration with a `CallError` of
+   * code `NOT_FOUND`, a throwing handler with its error's code; a closed
+   * connection with `CONNECTION_LOST`, silence with `TIMEOUT`. Leaving the
+   * loop (or `first()`) cancels the handler on the client.
+   *
+   * @param payload JSON, or a `Uint8Array` sent as raw bytes
+   * @throws {ProtocolError} `INVALID_YIELD` if the payload cannot be framed
+   *
+   * @example
+   * ```ts ignore
+   * const ok = await client.call<boolean>("confirm", { question: "Delete 3 files?" }).first();
+   * if (!ok) throw new PlugError("DECLINED", "Not confirmed");
+   * ```
+   */
+  call<R = unknown>(event: string, payload?: unknown, options?: ClientCallOptions): Call<R>;
 }
 
 /**
@@ -167,6 +196,11 @@ export interface Server {
   readonly connections: Client[];
   /** How many connections are open on this process. */
   readonly connectionCount: number;
+  /**
+   * The connection `id` if it is open on this process (to `call` it from
+   * INIT or a timer); `undefined` otherwise, including on other nodes.
+   */
+  client(id: string): Client | undefined;
   /** The event names with a loaded plug, sorted. */
   events(): string[];
   /**

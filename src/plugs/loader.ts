@@ -20,6 +20,7 @@ import { toFileUrl } from "./file_url.ts";
 import { eventNameOf, isSafeEventName, PLUG_EXTENSIONS } from "./event_name.ts";
 import type { PlugRegistry } from "./registry.ts";
 import type { Plug, PlugHandler } from "./types.ts";
+import { plugSchemaOf } from "./schema.ts";
 
 /** The logging the loader needs. */
 export interface LoaderLog {
@@ -162,7 +163,9 @@ export class FilePlugLoader implements PlugSource {
       if (handlers.length === 0) {
         throw new TypeError(`"${rel}" exports no async generator function`);
       }
-      this.#registry.set({ event, file, hash, handlers });
+      // A malformed schema fails the load: serving without the checks it asks for would be worse.
+      const schema = "schema" in module ? plugSchemaOf(module.schema, rel) : undefined;
+      this.#registry.set({ event, file, hash, handlers, schema });
       this.#log.info(`${current ? "Reloaded" : "Loaded"} plug "${event}" (${rel})`);
       this.#onLoad({ event, outcome: "loaded" });
       return "loaded";
@@ -181,6 +184,7 @@ export class FilePlugLoader implements PlugSource {
   #handlersOf(module: Record<string, unknown>, rel: string): PlugHandler[] {
     const handlers: PlugHandler[] = [];
     for (const [name, value] of Object.entries(module)) {
+      if (name === "schema") continue; // the payload schema, not a handler
       const isGenerator = Object.prototype.toString.call(value) === ASYNC_GENERATOR_TAG;
       if (isGenerator || (!this.#validateShape && typeof value === "function")) {
         handlers.push(value as PlugHandler);

@@ -12,6 +12,7 @@
  */
 
 import type { EventType } from "../protocol/event_type.ts";
+import type { PlugSchema } from "./schema.ts";
 
 /**
  * What a plug yields. Each yield becomes one frame: `MESSAGE` (default) goes
@@ -25,7 +26,7 @@ export interface Yield<P = unknown> {
   type?: EventType;
   /** With `type: EventType.BROADCAST`: only the members of this room, on every node. */
   room?: string;
-  /** The JSON-serializable payload. */
+  /** The JSON-serializable payload, or a `Uint8Array` sent as raw bytes (binary frame). */
   payload: P;
 }
 
@@ -52,4 +53,6 @@ export interface Plug {
    * namespace's order, not the source's); each runs for every message.
    */
   readonly handlers: readonly PlugHandler[];
+  /** The file's `schema` export: payloads are checked against it before a handler runs. */
+  readonly schema?: PlugSchema;
 }

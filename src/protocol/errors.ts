@@ -46,6 +46,14 @@ export const ErrorCode = {
   AUTH_FAILED: "AUTH_FAILED",
   /** The server is draining (SIGTERM): running calls finish, new messages are not run. */
   SHUTTING_DOWN: "SHUTTING_DOWN",
+  /** Input streamed into a call (`call.write`) went over `inputBufferLimit` unread bytes. */
+  INPUT_OVERFLOW: "INPUT_OVERFLOW",
+  /** A payload or streamed input failed the plug's schema; the ERROR lists the `issues`. */
+  INVALID_PAYLOAD: "INVALID_PAYLOAD",
+  /** With `validateReplies` on, a reply failed the plug's `schema.reply`; the ERROR lists the `issues`. */
+  INVALID_REPLY: "INVALID_REPLY",
+  /** A client's handler of a call from the server threw an error without a code of its own. */
+  HANDLER_ERROR: "HANDLER_ERROR",
   /** A SYNC delta is malformed. */
   DELTA_MALFORMED: "DELTA_MALFORMED",
   /** A SYNC delta was applied to a base of the wrong length. */

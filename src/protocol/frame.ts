@@ -20,7 +20,14 @@
  * @module
  */
 
-import { FLAG_END, FLAG_REQUEST, MAX_EVENT_TYPE, TYPE_MASK } from "./event_type.ts";
+import {
+  EventType,
+  FLAG_BINARY,
+  FLAG_END,
+  FLAG_REQUEST,
+  MAX_EVENT_TYPE,
+  TYPE_MASK,
+} from "./event_type.ts";
 import { ErrorCode, ProtocolError } from "./errors.ts";
 
 /** Bytes before the event name: u32 length, u8 type, u8 name length. */
@@ -31,7 +38,6 @@ export const REQUEST_ID_SIZE = 4;
 export const MAX_EVENT_NAME_BYTES = 255;
 /** The largest frame the u32 length field can describe. */
 export const MAX_FRAME_SIZE = 0xffff_ffff;
-
 const TYPE_OFFSET = 4;
 const NAME_LENGTH_OFFSET = 5;
 /**
@@ -56,7 +62,9 @@ export interface Frame {
   requestId?: number;
   /** True on the frame that closes a correlated call. */
   end: boolean;
-  /** The payload bytes: UTF-8 JSON, or a binary delta for SYNC. */
+  /** True when the payload is raw bytes ({@linkcode FLAG_BINARY}), not JSON. */
+  binary: boolean;
+  /** The payload bytes: UTF-8 JSON, raw bytes when `binary`, or a binary delta for SYNC. */
   payload: Uint8Array;
 }
 
@@ -70,6 +78,8 @@ export interface FrameInit {
   requestId?: number;
   /** Marks the last frame of a call (needs `requestId`). */
   end?: boolean;
+  /** Marks the payload as raw bytes ({@linkcode FLAG_BINARY}). */
+  binary?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -153,7 +163,8 @@ export function writeHead(
   out[2] = (total >>> 8) & 0xff;
   out[3] = total & 0xff;
   const hasId = init.requestId !== undefined;
-  out[TYPE_OFFSET] = init.type | (hasId ? FLAG_REQUEST : 0) | (init.end ? FLAG_END : 0);
+  out[TYPE_OFFSET] = init.type | (hasId ? FLAG_REQUEST : 0) | (init.end ? FLAG_END : 0) |
+    (init.binary ? FLAG_BINARY : 0);
   out[NAME_LENGTH_OFFSET] = nameBytes;
   let at = HEADER_SIZE;
   if (nameBytes > 0) {
@@ -269,7 +280,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const type = typeByte & TYPE_MASK;
   const hasId = (typeByte & FLAG_REQUEST) !== 0;
   const end = (typeByte & FLAG_END) !== 0;
-  if (type > MAX_EVENT_TYPE || (end && !hasId)) {
+  // END and INPUT only make sense within a call, which needs a request id.
+  if (type > MAX_EVENT_TYPE || (!hasId && (end || type === EventType.INPUT))) {
     throw new ProtocolError(
       ErrorCode.INVALID_EVENT_TYPE,
       `Type byte 0x${typeByte.toString(16).padStart(2, "0")} names no event type`,
@@ -296,7 +308,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       bytes[at + 3]) >>> 0;
     at += REQUEST_ID_SIZE;
   }
-  return { type, event, requestId, end, payload: bytes.subarray(at) };
+  const binary = (typeByte & FLAG_BINARY) !== 0;
+  return { type, event, requestId, end, binary, payload: bytes.subarray(at) };
 }
 
 /** ASCII names (nearly all) skip TextDecoder; anything else is strictly validated. */

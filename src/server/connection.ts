@@ -1,6 +1,7 @@
 /**
  * One WebSocket connection as the runtime sees it: the socket, the calls
- * running for it, its SYNC streams and its rooms. Plugs never see this class;
+ * running for it (and their input), the calls the server made to it, its
+ * SYNC streams and its rooms. Plugs never see this class;
  * they get `connection.api`, a {@linkcode Client} that exposes only the plug
  * API. Outgoing frames are built by the hub (the one send path) and written
  * here with {@linkcode Connection.write}.
@@ -16,6 +17,10 @@
 import { CloseCode } from "../protocol/errors.ts";
 import type { Client, Identity } from "../plugs/api.ts";
 import { LegacySyncStreams } from "./legacy_sync_streams.ts";
+import { SERVER_CALL_BIT } from "../protocol/payload.ts";
+import type { Call } from "../client/call.ts";
+import { ClientErrorCode, ConnectionError } from "../client/errors.ts";
+import { InputStream } from "./input.ts";
 import { SyncStreams } from "./sync_streams.ts";
 
 /** What a connection needs from the transport's socket; a WebSocket fits. */
@@ -34,6 +39,8 @@ export interface SocketLike {
 }
 
 const OPEN = 1;
+/** The last id of the server's half of the request-id space, before it wraps. */
+const MAX_SERVER_CALL_ID = 0xffff_ffff;
 /** How often a suspended plug checks whether a slow client's queue has drained. */
 const DRAIN_POLL_MS = 10;
 
@@ -53,10 +60,21 @@ export class Connection {
   /** Who connected, from authentication; plugs read it through `api.identity`. */
   identity?: Identity;
   readonly #socket: SocketLike;
+  /** Calls the server made to this client (`client.call`), by request id. */
+  readonly outgoing: Map<number, Call<unknown>> = new Map();
   readonly #running = new Set<AsyncIterator<unknown>>();
-  /** Running correlated calls by request id, so a cancel frame can end one. */
-  readonly #calls = new Map<number, AsyncIterator<unknown>>();
+  /**
+   * Correlated calls of this client by request id, from the frame's arrival
+   * to the call's end; the generator once one runs (null before, e.g. while
+   * a lazy plug loads), so a cancel or an INPUT frame can find the call.
+   */
+  readonly #calls = new Map<number, AsyncIterator<unknown> | null>();
+  /** Input streamed into calls, created on the first INPUT frame or `message.input`. */
+  readonly #inputs = new Map<number, InputStream>();
   readonly #cancelled = new WeakSet<AsyncIterator<unknown>>();
+  readonly #cancelledIds = new Set<number>();
+  readonly #inputLimit: number;
+  #lastServerCallId = SERVER_CALL_BIT - 1;
   #closed = false;
   /** Closes the connection when its token expires (see auth.ts). */
   #expiry?: ReturnType<typeof setTimeout>;
@@ -65,10 +83,17 @@ export class Connection {
    * @param socket the transport's socket
    * @param syncStateLimit most bytes of SYNC state kept for this connection
    * @param legacy the client speaks the original serverless-sockets format
+   * @param inputBufferLimit most bytes of unread input held per call
    */
-  constructor(socket: SocketLike, syncStateLimit: number, legacy = false) {
+  constructor(
+    socket: SocketLike,
+    syncStateLimit: number,
+    legacy = false,
+    inputBufferLimit = 1_048_576,
+  ) {
     this.#socket = socket;
     this.sync = legacy ? new LegacySyncStreams(syncStateLimit) : new SyncStreams(syncStateLimit);
+    this.#inputLimit = inputBufferLimit;
   }
 
   /** True when the client did not negotiate ssocket's subprotocol (see `protocol/subprotocol.ts`). */
@@ -128,12 +153,76 @@ export class Connection {
     if (requestId !== undefined) this.#calls.set(requestId, generator);
   }
 
-  /** Forgets a finished generator. */
+  /** Forgets a finished generator (its call stays open until {@linkcode finish}). */
   untrack(generator: AsyncIterator<unknown>, requestId?: number): void {
     this.#running.delete(generator);
     if (requestId !== undefined && this.#calls.get(requestId) === generator) {
-      this.#calls.delete(requestId);
+      this.#calls.set(requestId, null);
     }
+  }
+
+  /** Call `requestId` has arrived: from now on its INPUT and cancel frames find it. */
+  begin(requestId: number): void {
+    if (!this.#calls.has(requestId)) this.#calls.set(requestId, null);
+  }
+
+  /** Call `requestId` is over: its input ends and later frames for it are dropped. */
+  finish(requestId: number): void {
+    this.#calls.delete(requestId);
+    // Size checks first: nearly every call has neither, and this runs once per call.
+    if (this.#cancelledIds.size > 0) this.#cancelledIds.delete(requestId);
+    if (this.#inputs.size > 0) {
+      this.#inputs.get(requestId)?.close();
+      this.#inputs.delete(requestId);
+    }
+  }
+
+  /** True if call `requestId` was cancelled before or while it ran. */
+  cancelledId(requestId: number): boolean {
+    return this.#cancelledIds.has(requestId);
+  }
+
+  /**
+   * The input stream of call `requestId` (`message.input`), created on first
+   * use; an ended, empty one once the call is over.
+   */
+  inputOf(requestId: number): InputStream {
+    let input = this.#inputs.get(requestId);
+    if (input) return input;
+    input = new InputStream(this.#inputLimit);
+    if (this.#calls.has(requestId) && !this.#closed) this.#inputs.set(requestId, input);
+    else input.end();
+    return input;
+  }
+
+  /**
+   * Adds input to call `requestId` (an INPUT frame); `end` closes it.
+   *
+   * @returns false if it would exceed `inputBufferLimit` (nothing kept);
+   *   true otherwise, also when the call is over and the input is dropped
+   */
+  input(
+    requestId: number,
+    value: unknown,
+    bytes: number,
+    hasValue: boolean,
+    end: boolean,
+  ): boolean {
+    if (!this.#calls.has(requestId)) return true;
+    const input = this.inputOf(requestId);
+    if (hasValue && !input.push(value, bytes)) return false;
+    if (end) input.end();
+    return true;
+  }
+
+  /** A request id in the server's half that no call from the server uses. */
+  nextServerCallId(): number {
+    do {
+      this.#lastServerCallId = this.#lastServerCallId >= MAX_SERVER_CALL_ID
+        ? SERVER_CALL_BIT
+        : this.#lastServerCallId + 1;
+    } while (this.outgoing.has(this.#lastServerCallId));
+    return this.#lastServerCallId;
   }
 
   /**
@@ -143,11 +232,15 @@ export class Connection {
    * @returns false if no such call is running
    */
   cancel(requestId: number): boolean {
+    if (!this.#calls.has(requestId)) return false;
     const generator = this.#calls.get(requestId);
-    if (!generator) return false;
-    this.#cancelled.add(generator);
-    this.#calls.delete(requestId);
-    generator.return?.(undefined)?.catch?.(() => {});
+    this.#cancelledIds.add(requestId);
+    // A plug waiting for input would never reach a yield where return() applies.
+    this.#inputs.get(requestId)?.close();
+    if (generator) {
+      this.#cancelled.add(generator);
+      generator.return?.(undefined)?.catch?.(() => {});
+    }
     return true;
   }
 
@@ -173,5 +266,12 @@ export class Connection {
     }
     this.#running.clear();
     this.#calls.clear();
+    for (const input of this.#inputs.values()) input.close();
+    this.#inputs.clear();
+    const lost = new ConnectionError(
+      ClientErrorCode.CONNECTION_LOST,
+      "The connection closed while the server's call was in flight",
+    );
+    for (const call of [...this.outgoing.values()]) call.fail(lost);
   }
 }

@@ -13,12 +13,15 @@
 
 import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
-import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
+import { decodeFrame, type Frame, peekRequestId } from "../protocol/frame.ts";
+import { decodePayload, isServerCallId } from "../protocol/payload.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
 import { concurrently } from "../plugs/concurrently.ts";
+import { type PayloadIssue, SchemaError, validate } from "../plugs/schema.ts";
 import type { Connection } from "./connection.ts";
 import { legacyRun } from "./legacy_sync_streams.ts";
 import { SocketMessage } from "./message.ts";
+import { receiveReply } from "./outgoing.ts";
 import type { Runtime } from "./runtime.ts";
 import { requestStream } from "./sync_streams.ts";
 import { AUTH_EVENT } from "../protocol/auth.ts";
@@ -31,6 +34,8 @@ export interface ErrorPayload {
   code: string;
   /** A sentence for people. */
   message: string;
+  /** With `INVALID_PAYLOAD` and `INVALID_REPLY`: what the schema found wrong. */
+  issues?: PayloadIssue[];
 }
 
 const DONE: Promise<void> = Promise.resolve();
@@ -77,26 +82,31 @@ export function receive(
   let message: SocketMessage;
   try {
     const frame = decodeFrame(bytes);
-    if (frame.end) {
-      if (metrics) metrics.unmatched.received++;
-      // A client's REQUEST|END frame cancels its call. The END echoed back
-      // carries the TCP ACK at once: without it the server's delayed ACK
-      // (40 ms) holds the client's next request behind Nagle.
-      client.cancel(frame.requestId!);
-      server.hub.toConnection(
-        client,
-        EventType.MESSAGE,
-        frame.event,
-        undefined,
-        frame.requestId,
-        true,
-      );
-      return DONE;
+    const id = frame.requestId;
+    if (id !== undefined) {
+      if (isServerCallId(id)) {
+        // A reply to a call the server made; the client never starts calls in this half.
+        receiveReply(client, frame, id);
+        return DONE;
+      }
+      if (frame.type === EventType.INPUT) {
+        input(server, client, frame, id);
+        return DONE;
+      }
+      if (frame.end) {
+        if (metrics) metrics.unmatched.received++;
+        // A client's REQUEST|END frame cancels its call. The END echoed back
+        // carries the TCP ACK at once: without it the server's delayed ACK
+        // (40 ms) holds the client's next request behind Nagle.
+        client.cancel(id);
+        server.hub.toConnection(client, EventType.MESSAGE, frame.event, undefined, id, true);
+        return DONE;
+      }
     }
-    // Every request carries JSON, SYNC-typed ones too: the server never asks
-    // a client for a delta (docs/PROTOCOL.md, "Requests").
-    const payload = decodeJsonPayload(frame);
-    message = new SocketMessage(bytes, frame.event, frame.type, payload, frame.requestId);
+    // Every request carries JSON (or bytes flagged binary), SYNC-typed ones
+    // too: the server never asks a client for a delta (docs/PROTOCOL.md, "Requests").
+    const payload = decodePayload(frame);
+    message = new SocketMessage(bytes, frame.event, frame.type, payload, id, client);
   } catch (err) {
     if (metrics) metrics.unmatched.received++;
     const requestId = peekRequestId(bytes);
@@ -114,9 +124,34 @@ export function receive(
   const plug = server.plugs.get(message.event);
   if (plug) return run(server, client, plug, message);
   if (message.event === AUTH_EVENT) return renewAuth(server, client, message);
+  // Input may arrive while a lazy plug loads: the call has to be known first.
+  if (message.requestId !== undefined) client.begin(message.requestId);
   return server.source.resolve(message.event).then((found) =>
     found ? run(server, client, found, message) : notFound(server, client, message)
   );
+}
+
+/**
+ * One INPUT frame: the next payload of a running call, or with END the end
+ * of its input. Input over `inputBufferLimit` (or that is not JSON) ends the
+ * call with an ERROR.
+ */
+function input(server: Runtime, client: Connection, frame: Frame, id: number): void {
+  let value: unknown;
+  const hasValue = frame.binary || frame.payload.length > 0;
+  try {
+    if (hasValue) value = decodePayload(frame);
+  } catch (err) {
+    if (client.cancel(id)) sendError(server, client, frame.event, errorPayload(err), id);
+    return;
+  }
+  if (client.input(id, value, frame.payload.length, hasValue, frame.end)) return;
+  client.cancel(id);
+  sendError(server, client, frame.event, {
+    code: ErrorCode.INPUT_OVERFLOW,
+    message:
+      `Input not yet read by the plug exceeds inputBufferLimit ${server.config.inputBufferLimit}`,
+  }, id);
 }
 
 function notFound(server: Runtime, client: Connection, message: SocketMessage): void {
@@ -124,6 +159,7 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
     server.metrics.unmatched.received++;
     server.metrics.error(ErrorCode.NOT_FOUND);
   }
+  if (message.requestId !== undefined) client.finish(message.requestId);
   server.hub.toConnection(
     client,
     EventType.NOT_FOUND,
@@ -134,7 +170,6 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
   );
 }
 
-/**
 /**
  * Runs every handler of `plug`, one after another in the plug's order or,
  * with `multiExport: "concurrent"`, side by side; then closes a correlated
@@ -148,8 +183,15 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
   const handlers = plug.handlers.length > 1 && server.config.multiExport === "concurrent"
     ? [concurrently(plug.handlers)]
     : plug.handlers;
+  const requestId = message.requestId;
+  // From here to `finish`, INPUT and cancel frames of the call find it.
+  if (requestId !== undefined) client.begin(requestId);
   try {
+    const schema = plug.schema;
+    if (schema && !(await applySchema(server, client, schema, message))) return;
+    const replySchema = server.config.validateReplies ? schema?.reply : undefined;
     for (const handler of handlers) {
+      if (requestId !== undefined && client.cancelledId(requestId)) return;
       let generator: AsyncIterable<Yield>;
       try {
         generator = handler(message, client.api);
@@ -167,6 +209,9 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
           : generator;
         for await (const out of steps) {
           if (!client.isOpen || client.cancelled(iterator)) return;
+          if (replySchema && isReply(out, message.event)) {
+            await validate(replySchema, out.payload, ErrorCode.INVALID_REPLY, "Reply");
+          }
           server.hub.routeYield(client, message.event, message.requestId, out, legacy);
           // Backpressure: the plug stays suspended at its yield until a slow
           // client has taken most of what is queued for it.
@@ -179,7 +224,6 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
       }
       if (client.cancelled(iterator)) return;
     }
-    const requestId = message.requestId;
     if (requestId !== undefined) {
       client.sync.forget(requestStream(requestId));
       server.hub.toConnection(client, EventType.MESSAGE, message.event, undefined, requestId, true);
@@ -187,6 +231,7 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
   } finally {
     server.runEnded();
     if (stats) stats.observe((performance.now() - started) / 1000);
+    if (requestId !== undefined) client.finish(requestId);
   }
 }
 
@@ -220,14 +265,55 @@ async function* withStepTimeout(generator: AsyncIterable<Yield>, ms: number) {
   }
 }
 
+/**
+ * Checks the payload against `schema.payload` (the validator's output becomes
+ * the payload) and arms the check of each input. Returns false, having sent
+ * ERROR `INVALID_PAYLOAD`, when the payload fails: the handler never runs.
+ */
+async function applySchema(
+  server: Runtime,
+  client: Connection,
+  schema: NonNullable<Plug["schema"]>,
+  message: SocketMessage,
+): Promise<boolean> {
+  const requestId = message.requestId;
+  if (schema.input && requestId !== undefined) {
+    const check = schema.input;
+    client.inputOf(requestId).check = (value) =>
+      validate(check, value, ErrorCode.INVALID_PAYLOAD, "Input");
+  }
+  if (!schema.payload) return true;
+  try {
+    const value = await validate(
+      schema.payload,
+      message.payload,
+      ErrorCode.INVALID_PAYLOAD,
+      "Payload",
+    );
+    (message as { payload: unknown }).payload = value;
+    return true;
+  } catch (err) {
+    fail(server, client, message, err);
+    return false;
+  }
+}
+
+/** A yield that answers the caller under the request's own event: what `schema.reply` describes. */
+function isReply(out: Yield, event: string): boolean {
+  return out !== null && typeof out === "object" &&
+    (out.type ?? EventType.MESSAGE) === EventType.MESSAGE && (out.event ?? event) === event;
+}
+
 function fail(server: Runtime, client: Connection, message: SocketMessage, err: unknown): void {
   if (message.requestId !== undefined) client.sync.forget(requestStream(message.requestId));
   const payload = err instanceof ProtocolError ? errorPayload(err) : plugErrorPayload(err);
-  server.log.error(
-    `Plug "${message.event}" failed`,
-    fields({ event: message.event, connection: client.id, code: payload.code }),
-    err,
-  );
+  const where = fields({ event: message.event, connection: client.id, code: payload.code });
+  // A payload that fails its schema is the caller's mistake, not the plug's.
+  if (err instanceof SchemaError && err.code === ErrorCode.INVALID_PAYLOAD) {
+    server.log.debug(`Plug "${message.event}": ${err.message}`, where);
+  } else {
+    server.log.error(`Plug "${message.event}" failed`, where, err);
+  }
   sendError(server, client, message.event, payload, message.requestId);
 }
 
@@ -268,6 +354,9 @@ function sendError(
 }
 
 function errorPayload(err: unknown): ErrorPayload {
+  if (err instanceof SchemaError) {
+    return { code: err.code, message: err.message, issues: err.issues };
+  }
   if (err instanceof ProtocolError) return { code: err.code, message: err.message };
   return { code: ErrorCode.PLUG_ERROR, message: String(err) };
 }

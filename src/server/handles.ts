@@ -18,12 +18,15 @@ import type {
   Authenticator,
   BroadcastOptions,
   Client,
+  ClientCallOptions,
   ConnectionHook,
   Identity,
   Member,
   OutgoingMessage,
   Server,
 } from "../plugs/api.ts";
+import type { Call } from "../client/call.ts";
+import { callClient } from "./outgoing.ts";
 import { EventType } from "../protocol/event_type.ts";
 import type { Connection } from "./connection.ts";
 import { checkRoomName } from "./rooms.ts";
@@ -75,6 +78,10 @@ export class ClientHandle implements Client {
   close(code?: number, reason?: string): void {
     this.#connection.close(code, reason);
   }
+  call<R = unknown>(event: string, payload?: unknown, options: ClientCallOptions = {}): Call<R> {
+    const timeout = options.timeout ?? this.#runtime.config.callTimeout;
+    return callClient<R>(this.#runtime.hub, this.#connection, event, payload, timeout);
+  }
 }
 
 /** The plug API of the server. */
@@ -99,6 +106,9 @@ export class ServerHandle implements Server {
   }
   get connectionCount(): number {
     return this.#runtime.hub.connections.size;
+  }
+  client(id: string): Client | undefined {
+    return this.#runtime.hub.connections.get(id)?.api;
   }
   events(): string[] {
     return this.#runtime.plugs.events();

@@ -42,6 +42,9 @@ const utf8 = new TextEncoder();
 
 /** The state a SYNC frame updates: the UTF-8 JSON of the payload. */
 export function encodeSyncState(payload: unknown): Uint8Array {
+  if (payload instanceof Uint8Array) {
+    throw new ProtocolError(ErrorCode.INVALID_YIELD, "A SYNC payload is JSON, not bytes");
+  }
   return utf8.encode(JSON.stringify(payload) ?? "null");
 }
 
@@ -94,7 +97,7 @@ export class Hub {
     if (type === EventType.SYNC) {
       return this.#sync(connection, event, encodeSyncState(payload), requestId);
     }
-    return this.#write(connection, this.#encoder.json(type, event, payload, requestId, end));
+    return this.#write(connection, this.#encode(type, event, payload, requestId, end));
   }
 
   /**
@@ -157,7 +160,7 @@ export class Hub {
       const frame = encodeFrame({ type, event: message.event }, encodeSyncState(message.payload));
       return this.adapter.publish({ kind: "sync", frame, to: id });
     }
-    const frame = this.#encoder.json(type, message.event, message.payload);
+    const frame = this.#encode(type, message.event, message.payload);
     return this.adapter.publish({ kind: "direct", frame, to: id });
   }
 
@@ -171,7 +174,7 @@ export class Hub {
     if (type === EventType.SYNC) {
       throw new TypeError("A SYNC message goes to one connection at a time; use sendTo");
     }
-    const frame = this.#encoder.json(type, event, payload);
+    const frame = this.#encode(type, event, payload);
     // Published first: the adapter copies the frame before local sends could reuse the buffer.
     this.adapter.publish({ kind: "broadcast", frame, exclude, room });
     return this.#deliverLocal(frame, room, exclude);
@@ -182,6 +185,20 @@ export class Hub {
    * for a legacy connection the original JSON instructions against the frame
    * its `SocketMessage` holds.
    */
+  /**
+   * A frame for a payload: a `Uint8Array` as raw bytes (flagged binary, one
+   * copy into the frame), anything else as JSON.
+   */
+  #encode(type: number, event: string, payload: unknown, requestId?: number, end?: boolean) {
+    if (type === EventType.INPUT) {
+      throw new ProtocolError(ErrorCode.INVALID_YIELD, "INPUT frames are sent by callers only");
+    }
+    if (payload instanceof Uint8Array) {
+      return this.#encoder.frame({ type, event, requestId, end, binary: true }, payload);
+    }
+    return this.#encoder.json(type, event, payload, requestId, end);
+  }
+
   #sync(
     connection: Connection,
     event: string,

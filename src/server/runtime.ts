@@ -130,7 +130,12 @@ export class Runtime {
    * @param legacy the client negotiated no ssocket subprotocol (see `protocol/subprotocol.ts`)
    */
   accept(socket: SocketLike, accepted: Accepted = {}, legacy = false): Connection {
-    const connection = new Connection(socket, this.config.syncStateLimit, legacy);
+    const connection = new Connection(
+      socket,
+      this.config.syncStateLimit,
+      legacy,
+      this.config.inputBufferLimit,
+    );
     connection.api = new ClientHandle(connection, this);
     connection.identity = accepted.identity;
     this.hub.add(connection);

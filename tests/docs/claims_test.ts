@@ -20,11 +20,13 @@ import { closest } from "../../src/cli/suggest.ts";
 import { CloseCode, ErrorCode } from "../../src/protocol/errors.ts";
 import {
   EventType,
+  FLAG_BINARY,
   FLAG_END,
   FLAG_REQUEST,
   MAX_EVENT_TYPE,
   TYPE_MASK,
 } from "../../src/protocol/event_type.ts";
+import { SERVER_CALL_BIT } from "../../src/protocol/payload.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -236,7 +238,7 @@ Deno.test("PROTOCOL.md lists every close code the server sends and no other", as
 
 Deno.test("PROTOCOL.md's event type table matches EventType", () => {
   const listed: Record<string, number> = {};
-  for (const [number, name] of tableRows(section(protocol, "Event types (bits 0-5)"))) {
+  for (const [number, name] of tableRows(section(protocol, "Event types (bits 0-4)"))) {
     // A range row: "6-10 | CUSTOM_1…5" stands for CUSTOM_1 = 6 … CUSTOM_5 = 10.
     const numbers = /^(\d+)-(\d+)$/.exec(number);
     const names = /^(\w+?)(\d+)(?:…|\.\.)(\d+)$/.exec(name);
@@ -270,6 +272,9 @@ Deno.test("PROTOCOL.md gives the flag bits and rejected type numbers the codec u
   };
   assert.equal(bit(/\*\*REQUEST \((0x[0-9a-f]+)\)\*\*/i, text), FLAG_REQUEST);
   assert.equal(bit(/\*\*END \((0x[0-9a-f]+)\)\*\*/i, text), FLAG_END);
+  assert.equal(bit(/\*\*BINARY \((0x[0-9a-f]+)\)\*\*/i, text), FLAG_BINARY);
+  assert.equal(1 << bit(/bit (\d) BINARY flag/, layout), FLAG_BINARY);
+  assert.equal(bit(/from `(0x[0-9a-f]+)` up \(`SERVER_CALL_BIT`\)/i, text), SERVER_CALL_BIT);
   assert.equal(1 << bit(/bit (\d) END flag/, layout), FLAG_END);
   assert.equal(1 << bit(/bit (\d) REQUEST flag/, layout), FLAG_REQUEST);
   assert.equal((1 << (bit(/bits 0-(\d) event type/, layout) + 1)) - 1, TYPE_MASK);

@@ -9,7 +9,12 @@ import {
   peekRequestId,
   utf8Length,
 } from "../../src/protocol/frame.ts";
-import { EventType, FLAG_END, FLAG_REQUEST } from "../../src/protocol/event_type.ts";
+import {
+  EventType,
+  FLAG_END,
+  FLAG_REQUEST,
+  MAX_EVENT_TYPE,
+} from "../../src/protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../../src/protocol/errors.ts";
 import { bytes, int, prng, text } from "../_random.ts";
 
@@ -62,8 +67,11 @@ Deno.test("decodeFrame() rejects each malformed header with a distinct code", ()
   longer.set(good);
   assert.equal(codeOf(() => decodeFrame(longer)), ErrorCode.LENGTH_MISMATCH);
   const badType = good.slice();
-  badType[4] = 11;
+  badType[4] = MAX_EVENT_TYPE + 1;
   assert.equal(codeOf(() => decodeFrame(badType)), ErrorCode.INVALID_EVENT_TYPE);
+  const inputWithoutId = good.slice();
+  inputWithoutId[4] = EventType.INPUT;
+  assert.equal(codeOf(() => decodeFrame(inputWithoutId)), ErrorCode.INVALID_EVENT_TYPE);
   const endWithoutId = good.slice();
   endWithoutId[4] = FLAG_END;
   assert.equal(codeOf(() => decodeFrame(endWithoutId)), ErrorCode.INVALID_EVENT_TYPE);
@@ -87,7 +95,10 @@ Deno.test("decodeJsonPayload() rejects invalid UTF-8 and invalid JSON distinctly
 });
 
 Deno.test("encodeFrame() refuses fields that do not fit the layout", () => {
-  assert.equal(codeOf(() => encodeFrame({ type: 11, event: "e" })), ErrorCode.ENCODE_ERROR);
+  assert.equal(
+    codeOf(() => encodeFrame({ type: MAX_EVENT_TYPE + 1, event: "e" })),
+    ErrorCode.ENCODE_ERROR,
+  );
   const longName = "é".repeat(MAX_EVENT_NAME_BYTES / 2 + 1);
   assert.equal(codeOf(() => encodeFrame({ type: 0, event: longName })), ErrorCode.ENCODE_ERROR);
   assert.equal(codeOf(() => encodeFrame({ type: 0, event: "e", requestId: -1 })), "ENCODE_ERROR");
@@ -114,16 +125,24 @@ Deno.test("decodeFrame(encodeFrame()) round-trips random frames", () => {
   const seed = Date.now() % 100_000;
   const random = prng(seed);
   for (let i = 0; i < 2_000; i++) {
-    const type = int(random, 0, 10);
-    const event = text(random, int(random, 0, 30));
     const requestId = random() < 0.5 ? undefined : int(random, 0, 0xffff_ffff);
+    // INPUT belongs to a call: without a request id it is not a frame.
+    const type = int(random, 0, requestId === undefined ? EventType.INPUT - 1 : MAX_EVENT_TYPE);
+    const event = text(random, int(random, 0, 30));
     const end = requestId !== undefined && random() < 0.3;
+    const binary = random() < 0.5;
     const payload = bytes(random, int(random, 0, 300));
-    const frame = encodeFrame({ type, event, requestId, end }, payload);
+    const frame = encodeFrame({ type, event, requestId, end, binary }, payload);
     const decoded = decodeFrame(frame);
     assert.deepEqual(
-      { type: decoded.type, event: decoded.event, requestId: decoded.requestId, end: decoded.end },
-      { type, event, requestId, end },
+      {
+        type: decoded.type,
+        event: decoded.event,
+        requestId: decoded.requestId,
+        end: decoded.end,
+        binary: decoded.binary,
+      },
+      { type, event, requestId, end, binary },
       `seed ${seed}`,
     );
     assert.deepEqual(decoded.payload, payload, `seed ${seed}`);
@@ -160,7 +179,7 @@ Deno.test("decodeFrame() never throws anything but ProtocolError on random bytes
     if (data.length >= 4 && random() < 0.7) new DataView(data.buffer).setUint32(0, data.length);
     try {
       const frame = decodeFrame(data);
-      assert.ok(frame.type <= 10);
+      assert.ok(frame.type <= MAX_EVENT_TYPE);
       assert.ok(frame.payload.length <= data.length);
     } catch (err) {
       assert.ok(err instanceof ProtocolError, `seed ${seed}: ${err}`);

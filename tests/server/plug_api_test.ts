@@ -10,6 +10,7 @@ import { startServer, TestSocket } from "../_harness.ts";
 /** Every member a plug may use (src/plugs/api.ts). */
 const CLIENT = [
   "bufferedAmount",
+  "call",
   "close",
   "data",
   "id",
@@ -24,6 +25,7 @@ const CLIENT = [
 const SERVER = [
   "authenticate",
   "broadcast",
+  "client",
   "close",
   "config",
   "connectionCount",
@@ -59,24 +61,31 @@ Deno.test("a plug reaches the plug API's members and nothing else", async () => 
 
 Deno.test("src/mod.ts exports the codecs, errors, serve() and the deprecated aliases, and no runtime internals", () => {
   assert.deepEqual(Object.keys(mod).sort(), [
+    "CallError",
     "CloseCode",
+    "ConnectionError",
     "ErrorCode",
     "EventType",
+    "FLAG_BINARY",
     "FLAG_END",
     "FLAG_REQUEST",
     "Log",
     "LogFields",
+    "NotFoundError",
     "PlugError",
     "ProtocolError",
     "Socket",
     "SocketMessage",
+    "TimeoutError",
     "applyDelta",
     "createDelta",
     "decodeFrame",
     "decodeJsonPayload",
+    "decodePayload",
     "defaultConfig",
     "encodeFrame",
     "encodeJsonFrame",
+    "encodePayloadFrame",
     "eventTypeName",
     "fields",
     "serve",
