@@ -57,6 +57,11 @@ export interface FilePlugLoaderOptions {
   preload?: boolean;
   /** Accept only async generator functions (true) or any function (false). */
   validateFunctionShape?: boolean;
+  /**
+   * Imports one plug module (default: `import(url)` in this isolate). Worker
+   * isolation loads it in a Worker and returns proxies of its exports.
+   */
+  importModule?: (url: string, file: string, event: string) => Promise<Record<string, unknown>>;
 }
 
 const ASYNC_GENERATOR_TAG = "[object AsyncGeneratorFunction]";
@@ -69,6 +74,7 @@ export class FilePlugLoader implements PlugSource {
   readonly #log: LoaderLog;
   readonly #preload: boolean;
   readonly #validateShape: boolean;
+  readonly #import: (url: string, file: string, event: string) => Promise<Record<string, unknown>>;
   /** Events known to have no file, so lazy misses do not hit the disk each time. */
   readonly #missing = new Set<string>();
 
@@ -78,6 +84,7 @@ export class FilePlugLoader implements PlugSource {
     this.#log = options.log;
     this.#preload = options.preload ?? true;
     this.#validateShape = options.validateFunctionShape ?? true;
+    this.#import = options.importModule ?? ((url) => import(url));
   }
 
   async loadAll(): Promise<void> {
@@ -140,7 +147,7 @@ export class FilePlugLoader implements PlugSource {
     try {
       // The hash in the URL makes each distinct content a distinct module; the
       // same content maps to the same URL, which V8 answers from its cache.
-      const module = await import(`${toFileUrl(file)}?v=${hash}`);
+      const module = await this.#import(`${toFileUrl(file)}?v=${hash}`, file, event);
       const handlers = this.#handlersOf(module, rel);
       if (handlers.length === 0) {
         throw new TypeError(`"${rel}" exports no async generator function`);
