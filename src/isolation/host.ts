@@ -28,6 +28,8 @@ export class PlugHost {
   readonly pid: number;
   /** Resolves with the exit status once the process is gone. */
   readonly exited: Promise<Deno.CommandStatus>;
+  /** Kills a replaced host that has not finished its calls in time. */
+  drainTimer?: ReturnType<typeof setTimeout>;
   readonly #child: Deno.ChildProcess;
   readonly #input: BatchWriter;
   #killed = false;

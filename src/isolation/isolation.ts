@@ -1,9 +1,8 @@
 /**
- * Worker isolation: plug versions live in Workers of one child plug-host
- * process. Plugs loaded for the first time share the host's base Worker; a
- * new version of an edited plug gets a Worker of its own, and a Worker none
- * of whose versions is current any more is terminated once its calls end (or
- * after `isolation.drainTimeout`), which returns its memory. A Worker that
+ * Worker isolation: each plug version lives in a Worker of its own, inside
+ * one child plug-host process. A new version of an edited plug starts in a
+ * new Worker; the old one is terminated once its calls end (or after
+ * `isolation.drainTimeout`), which returns its memory. A Worker that
  * stops answering (a busy loop) gets its caller PLUG_TIMEOUT and its host
  * killed; the calls running there end with PLUG_CRASHED, and a fresh host
  * loads the current plugs at once.
@@ -35,6 +34,12 @@ import { IsolatedRegistry, type Version, type WorkerRecord } from "./versions.ts
 export const DEFAULT_HANG_MS = 10_000;
 /** How long a suspected Worker has to answer a ping before it counts as hung. */
 const PING_MS = 150;
+/**
+ * Workers terminated in one host before it is replaced by a fresh one: each
+ * Worker leaves a few KiB behind in its process, which only a new process
+ * returns.
+ */
+export const RECYCLE_AFTER = 100;
 /** How long `close()` lets the host exit on its own before killing it. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -54,11 +59,14 @@ export class WorkerIsolation implements CallOwner {
   #rpc?: ApiRequests;
   #runtime?: Runtime;
   #host?: PlugHost;
-  #base?: WorkerRecord;
   #nextWorker = 1;
   #nextVersion = 1;
   #nextPing = 1;
   #closed = false;
+  /** Workers terminated in the current host. */
+  #terminated = 0;
+  /** Replaced hosts still finishing their calls. */
+  readonly #retiring = new Set<PlugHost>();
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
@@ -88,13 +96,13 @@ export class WorkerIsolation implements CallOwner {
   importModule = async (url: string, _file: string, event: string) => {
     // Current from the start: a Worker holding a version still loading is not idle.
     const version: Version = { v: this.#nextVersion++, event, url, current: true };
-    const reload = this.registry.get(event) !== undefined;
-    const worker = reload ? this.#spawn() : this.#baseWorker();
+    // One Worker per plug version: a plug stuck in a loop blocks its own Worker only.
+    const worker = this.#spawn();
     let exports;
     try {
       exports = await this.#load(version, worker);
     } catch (err) {
-      if (worker.versions.size === 0 && worker !== this.#base) this.#kill(worker);
+      this.#kill(worker);
       throw err;
     }
     const module: Record<string, unknown> = {};
@@ -165,6 +173,7 @@ export class WorkerIsolation implements CallOwner {
     if (!worker) return;
     worker.active--;
     this.#maybeStop(worker);
+    this.#maybeCloseRetired(worker.host);
   }
 
   /** A call's Worker may be hung: ping it, and stop its host if it does not answer. */
@@ -198,12 +207,14 @@ export class WorkerIsolation implements CallOwner {
   /** Stops the host and its Workers. */
   async close(): Promise<void> {
     this.#closed = true;
-    const host = this.#host;
-    if (!host) return;
-    const timer = setTimeout(() => host.kill(), CLOSE_GRACE_MS);
-    await host.close();
-    await host.exited;
-    clearTimeout(timer);
+    const hosts = [...this.#retiring, ...(this.#host ? [this.#host] : [])];
+    await Promise.all(hosts.map(async (host) => {
+      clearTimeout(host.drainTimer);
+      const timer = setTimeout(() => host.kill(), CLOSE_GRACE_MS);
+      await host.close();
+      await host.exited;
+      clearTimeout(timer);
+    }));
   }
 
   #currentHost(): PlugHost {
@@ -214,14 +225,10 @@ export class WorkerIsolation implements CallOwner {
       (line) => this.#log.warn(`Plug host ${host.pid}: ${line}`),
     );
     this.#host = host;
+    this.#terminated = 0;
+    this.#log.info(`Plug host ${host.pid} started (worker isolation)`);
     host.exited.then((status) => this.#hostExited(host, status));
     return host;
-  }
-
-  #baseWorker(): WorkerRecord {
-    if (this.#base && this.#base.host === this.#currentHost()) return this.#base;
-    this.#base = this.#spawn();
-    return this.#base;
   }
 
   #spawn(): WorkerRecord {
@@ -253,7 +260,7 @@ export class WorkerIsolation implements CallOwner {
   #ensureLoaded(version: Version): Promise<void> | undefined {
     const worker = version.worker;
     if (worker && this.#workers.has(worker.w)) return version.ready;
-    return this.#load(version, this.#baseWorker()).then(() => undefined);
+    return this.#load(version, this.#spawn()).then(() => undefined);
   }
 
   // deno-lint-ignore no-explicit-any
@@ -340,13 +347,45 @@ export class WorkerIsolation implements CallOwner {
   #kill(worker: WorkerRecord): void {
     if (!this.#workers.delete(worker.w)) return;
     clearTimeout(worker.drainTimer);
-    if (this.#base === worker) this.#base = undefined;
     worker.host.send(0, { k: "kill", w: worker.w });
     this.#rpc?.forget(worker.w);
     this.#failCalls(
       (w) => w === worker.w,
       "The plug's Worker was terminated after its drainTimeout",
     );
+    if (worker.host === this.#host && ++this.#terminated >= RECYCLE_AFTER) this.#recycle();
+    else this.#maybeCloseRetired(worker.host);
+  }
+
+  /**
+   * Moves the current plugs to a fresh host; the old one finishes its calls
+   * and exits, returning what its terminated Workers left behind.
+   */
+  #recycle(): void {
+    const old = this.#host;
+    if (!old || this.#closed) return;
+    this.#host = undefined;
+    this.#retiring.add(old);
+    for (const version of this.registry.currentVersions()) {
+      if (version.worker?.host === old) this.#load(version, this.#spawn()).catch(() => {});
+    }
+    old.drainTimer = setTimeout(() => old.kill(), this.#config.isolation.drainTimeout);
+    this.#maybeCloseRetired(old);
+  }
+
+  #maybeCloseRetired(host: PlugHost): void {
+    if (!this.#retiring.has(host)) return;
+    const busy = [...this.#workers.values()].some((w) => w.host === host && w.active > 0);
+    if (busy) return;
+    this.#retiring.delete(host);
+    clearTimeout(host.drainTimer);
+    for (const worker of [...this.#workers.values()]) {
+      if (worker.host === host) {
+        this.#workers.delete(worker.w);
+        this.#rpc?.forget(worker.w);
+      }
+    }
+    host.close();
   }
 
   #workerDied(w: number, error: string): void {
@@ -357,13 +396,14 @@ export class WorkerIsolation implements CallOwner {
       `Plug ${events} crashed its Worker (${error}); a fresh Worker serves new calls`,
     );
     this.#workers.delete(w);
-    if (this.#base === worker) this.#base = undefined;
     this.#rpc?.forget(w);
     this.#failCalls((id) => id === w, `The plug's Worker crashed: ${error}`);
   }
 
   #hostExited(host: PlugHost, status: Deno.CommandStatus): void {
     if (this.#host === host) this.#host = undefined;
+    this.#retiring.delete(host);
+    clearTimeout(host.drainTimer);
     const gone = [...this.#workers.values()].filter((worker) => worker.host === host);
     for (const worker of gone) {
       this.#workers.delete(worker.w);
