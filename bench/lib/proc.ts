@@ -56,7 +56,13 @@ export function processTree(pid: number): number[] {
 
 /** RSS in KiB of a process and its descendants. */
 export function treeRssKiB(pid: number): number {
-  return processTree(pid).reduce((sum, p) => sum + rssKiB(p), 0);
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + rssKiB(p);
+    } catch {
+      return sum; // exited meanwhile (a replaced plug host): it holds nothing any more
+    }
+  }, 0);
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
