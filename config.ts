@@ -84,6 +84,27 @@ export interface MetricsOptions {
   token: string;
 }
 
+/** Where plug code runs: "none" in the server's isolate, "worker" in Workers of a child plug-host process. */
+export type IsolationMode = "none" | "worker";
+
+/** Running plugs in Workers: hung plugs stopped for real, reloads that return memory, per-plug permissions. */
+export interface IsolationOptions {
+  /** "none" runs plugs in the server's isolate (fastest); "worker" runs them in Workers inside a child plug-host process that is killed and replaced when a plug hangs or crashes it. */
+  mode: IsolationMode;
+  /** Milliseconds a replaced plug version's Worker may keep running calls (and connection hooks) after a reload before it is terminated. */
+  drainTimeout: number;
+  /** Hosts plugs may reach in worker mode, comma-separated (e.g. "api.example.com,127.0.0.1:6379"); "*" for all, "" for none. */
+  allowNet: string;
+  /** Paths plugs may read in worker mode besides the plugs folder (always readable), comma-separated; "*" for all, "" for none. */
+  allowRead: string;
+  /** Environment variables plugs may read in worker mode, comma-separated; "*" for all, "" for none. */
+  allowEnv: string;
+  /** Paths plugs may write in worker mode, comma-separated; "*" for all, "" for none. */
+  allowWrite: string;
+  /** Programs plugs may run in worker mode, comma-separated; "*" for all, "" for none. */
+  allowRun: string;
+}
+
 /** The whole ssocket configuration. Pass it to the server; never read it from a global. */
 export interface Config {
   /** Largest accepted WebSocket message in bytes, checked before any decoding. Larger ones get an ERROR frame with code PAYLOAD_TOO_LARGE. */
@@ -146,6 +167,8 @@ export interface Config {
   logFormat: LogFormat;
   /** Milliseconds that running plugs may take to finish after SIGTERM (new messages answer ERROR SHUTTING_DOWN) before connections are closed with 1001. */
   shutdownGrace: number;
+  /** Plug isolation: where plug code runs and what it may do. */
+  isolation: IsolationOptions;
 }
 
 /** The defaults every other layer (config file, environment, flags) overrides. */
@@ -182,6 +205,15 @@ export const defaultConfig: Config = {
   statusShowsEvents: false,
   logFormat: "text",
   shutdownGrace: 10_000,
+  isolation: {
+    mode: "none",
+    drainTimeout: 30_000,
+    allowNet: "*",
+    allowRead: "",
+    allowEnv: "",
+    allowWrite: "",
+    allowRun: "",
+  },
 };
 
 /** A partial configuration: any field, nested fields included, may be left out. */

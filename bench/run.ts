@@ -11,7 +11,8 @@
  * - `--rounds N`: rounds per scenario (default 3)
  * - `--only a,b`: scenarios by name: echo, echo1, stream, metrics, broadcast,
  *   idle, reload, edits, delta, rooms (needs `redis-server`; the bench starts its own),
- *   sequential, binary (64 KiB binary echo vs bare Deno), input (100k inputs into one call)
+ *   sequential, binary (64 KiB binary echo vs bare Deno), input (100k inputs into one call),
+ *   isolation (worker mode's memory: 50 idle plugs, 2000 edits; `--edits N` for fewer)
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -27,6 +28,7 @@ import { broadcast, idleMemory } from "./scenarios/fanout.ts";
 import { editGrowth, hotReload } from "./scenarios/reload.ts";
 import { rooms } from "./scenarios/rooms.ts";
 import { binaryEcho, inputStream, renderBinary } from "./scenarios/binary.ts";
+import { isolationMemory } from "./scenarios/isolation.ts";
 import { REDIS_MISSING } from "./lib/redis.ts";
 import { metricsCost } from "./scenarios/metrics_cost.ts";
 import { Report } from "./lib/sections.ts";
@@ -46,6 +48,7 @@ const ALL = [
   "sequential",
   "binary",
   "input",
+  "isolation",
 ];
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
@@ -56,16 +59,19 @@ interface Options {
   rounds: number;
   only: string[];
   out?: string;
+  /** Distinct edits in the isolation scenario. */
+  edits: number;
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { quick: false, rounds: 3, only: ALL };
+  const options: Options = { quick: false, rounds: 3, only: ALL, edits: 2000 };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--quick") options.quick = true;
     else if (arg === "--rounds") options.rounds = Math.max(1, Number(args[++i]));
     else if (arg === "--only") options.only = args[++i].split(",");
     else if (arg === "--out") options.out = args[++i];
+    else if (arg === "--edits") options.edits = Math.max(201, Number(args[++i]));
     else throw new TypeError(`Unknown flag "${arg}"; see bench/run.ts for the flags`);
   }
   const unknown = options.only.filter((name) => !ALL.includes(name));
@@ -119,7 +125,7 @@ async function main(): Promise<boolean> {
     progress("echo, 50 connections x 10 in flight");
     const results = await throughput({
       mode: "echo",
-      kinds: ["deno", "ssocket", ...references],
+      kinds: ["deno", "ssocket", "ssocket-worker", ...references],
       connections: 50,
       window: 10,
       rounds: options.rounds,
@@ -193,6 +199,20 @@ async function main(): Promise<boolean> {
     const result = await editGrowth(1000);
     progress(`  RSS ${result.rssBeforeMiB.toFixed(1)} -> ${result.rssAfterMiB.toFixed(1)} MiB`);
     report.edits(result);
+  }
+  if (want("isolation")) {
+    progress(`isolation: 50 idle plugs, then ${options.edits} edits of one plug, in both modes`);
+    const rows = [];
+    for (const kind of ["ssocket", "ssocket-worker"] as const) {
+      const row = await isolationMemory(kind, options.edits);
+      progress(
+        `  ${kind}: idle ${
+          row.idleMiB.toFixed(1)
+        } MiB, ${row.rssAt200KiB} -> ${row.rssAtEndKiB} KiB`,
+      );
+      rows.push(row);
+    }
+    report.isolation(rows);
   }
   if (want("rooms")) {
     const room = { members: 300, nodes: 3, broadcasts: 50 };

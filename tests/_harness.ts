@@ -54,6 +54,15 @@ export interface StartOptions {
   adapter?: ClusterAdapter;
 }
 
+/**
+ * The isolation mode the server tests run in: `SSOCKET_TEST_ISOLATION=worker`
+ * runs every harness server with its plugs in Workers (`deno task test` runs
+ * the server tests both ways).
+ */
+export const TEST_ISOLATION: "none" | "worker" = Deno.env.get("SSOCKET_TEST_ISOLATION") === "worker"
+  ? "worker"
+  : "none";
+
 /** Starts a real server on an ephemeral port. Close it (or `await using`). */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dir = await Deno.makeTempDir({ prefix: "ssocket_test_" });
@@ -71,6 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     initFile: "",
     reloadDebounce: 20,
     ...options.config,
+    isolation: { mode: TEST_ISOLATION, ...options.config?.isolation },
     INSECURE: { port: 0, hostname: "127.0.0.1", ...options.config?.INSECURE },
     plugsFolder: options.config?.plugsFolder ?? plugsDir,
   });

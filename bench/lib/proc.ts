@@ -40,6 +40,31 @@ export function rssKiB(pid: number): number {
   return Number(match[1]);
 }
 
+/** A process and its descendants (an ssocket server in worker mode and its plug host). */
+export function processTree(pid: number): number[] {
+  let children = "";
+  try {
+    children = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`);
+  } catch {
+    // Gone, or no children file: the process alone.
+  }
+  return [
+    pid,
+    ...children.trim().split(/\s+/).filter(Boolean).flatMap((c) => processTree(Number(c))),
+  ];
+}
+
+/** RSS in KiB of a process and its descendants. */
+export function treeRssKiB(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    try {
+      return sum + rssKiB(p);
+    } catch {
+      return sum; // exited meanwhile (a replaced plug host): it holds nothing any more
+    }
+  }, 0);
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

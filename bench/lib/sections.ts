@@ -8,6 +8,7 @@
 import type { LoadResult } from "./load.ts";
 import { median, num, ratio, table } from "./report.ts";
 import { LABELS, type ServerKind } from "./servers.ts";
+import type { IsolationMemoryResult } from "../scenarios/isolation.ts";
 import type { EditGrowthResult, HotReloadResult } from "../scenarios/reload.ts";
 import { type RoomsSetup, setupLabel } from "../scenarios/rooms.ts";
 import type { SequentialResult } from "../scenarios/sequential.ts";
@@ -252,6 +253,36 @@ export class Report {
       measured: `${r.errors} failed, ${r.lost} lost over ${r.reloads} reloads`,
       holds: r.errors === 0 && r.lost === 0 && r.reloads > 0,
     });
+  }
+
+  /** Worker isolation against in-process mode: idle RSS with many plugs, growth per edit. */
+  isolation(rows: IsolationMemoryResult[]): void {
+    this.#sections.push(
+      `### Plug isolation: memory (server + plug host)\n\n` +
+        table(
+          [
+            "mode",
+            "plugs loaded",
+            "idle RSS MiB",
+            "edits",
+            "RSS at edit 200 MiB",
+            "RSS at end MiB",
+            "KiB per edit from the 200th",
+            "seconds",
+          ],
+          rows.map((r) => [
+            LABELS[r.kind],
+            String(r.idlePlugs),
+            num(r.idleMiB, 1),
+            String(r.edits),
+            num(r.rssAt200KiB / 1024, 1),
+            num(r.rssAtEndKiB / 1024, 1),
+            num((r.rssAtEndKiB - r.rssAt200KiB) / (r.edits - 200), 1),
+            num(r.seconds, 1),
+          ]),
+          "lrrrrrrr",
+        ),
+    );
   }
 
   /** RSS growth after many distinct versions of one plug. */

@@ -16,7 +16,13 @@ import { fileURLToPath } from "node:url";
 import { Child, freePort, waitForPort } from "./proc.ts";
 
 /** Which server to start. */
-export type ServerKind = "deno" | "deno-broadcast" | "ssocket" | "ws" | "socketio";
+export type ServerKind =
+  | "deno"
+  | "deno-broadcast"
+  | "ssocket"
+  | "ssocket-worker"
+  | "ws"
+  | "socketio";
 
 /** A started server. */
 export interface RunningServer {
@@ -43,6 +49,7 @@ export const LABELS: Record<ServerKind, string> = {
   "deno": "bare Deno",
   "deno-broadcast": "bare Deno",
   "ssocket": "ssocket",
+  "ssocket-worker": "ssocket, isolation.mode worker",
   "ws": "node ws",
   "socketio": "Socket.IO",
 };
@@ -65,7 +72,7 @@ export async function startServer(
   let command: string[];
   let workDir: string | undefined;
   let plugsDir: string | undefined;
-  if (kind === "ssocket") {
+  if (kind === "ssocket" || kind === "ssocket-worker") {
     // A scratch folder as cwd, so the repo's example INIT.ts is not run, and
     // a copy of the bench plugs that scenarios may edit.
     workDir = await Deno.makeTempDir({ prefix: "ssocket_bench_" });
@@ -88,6 +95,7 @@ export async function startServer(
       // reload scenarios); nothing is logged per message at this level.
       "--logLevel",
       "info",
+      ...(kind === "ssocket-worker" ? ["--isolation.mode", "worker"] : []),
       ...(options.flags ?? []),
     ];
   } else if (kind === "deno" || kind === "deno-broadcast") {

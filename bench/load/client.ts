@@ -237,7 +237,7 @@ async function runWindowed(config: LoadConfig): Promise<LoadResult> {
   }
 
   await sleep(config.warmupMs);
-  const window = measureWindow(config.serverPid);
+  const window = measureWindow(config.serverPids ?? config.serverPid);
   measuring = true;
   await sleep(config.durationMs);
   measuring = false;

@@ -7,7 +7,7 @@
  */
 
 import { encodeJsonFrame } from "../../src/protocol/frame.ts";
-import { CLOCK_TICKS } from "../lib/proc.ts";
+import { CLOCK_TICKS, processTree } from "../lib/proc.ts";
 import { type LoadResult, runLoad } from "../lib/load.ts";
 import { type RunningServer, type ServerKind, startServer } from "../lib/servers.ts";
 
@@ -67,6 +67,8 @@ function measure(server: RunningServer, options: ThroughputOptions): Promise<Loa
     mode: options.mode,
     url: server.url,
     serverPid: server.pid,
+    // Worker mode runs plugs in a child process: its CPU is the server's too.
+    serverPids: processTree(server.pid),
     connections: options.connections,
     window: options.window,
     warmupMs: options.warmupMs,

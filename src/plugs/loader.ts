@@ -70,6 +70,11 @@ export interface FilePlugLoaderOptions {
   validateFunctionShape?: boolean;
   /** Told of every load, reload, failure and removal. */
   onLoad?: (report: LoadReport) => void;
+  /**
+   * Imports one plug module (default: `import(url)` in this isolate). Worker
+   * isolation loads it in a Worker and returns proxies of its exports.
+   */
+  importModule?: (url: string, file: string, event: string) => Promise<Record<string, unknown>>;
 }
 
 const ASYNC_GENERATOR_TAG = "[object AsyncGeneratorFunction]";
@@ -83,6 +88,7 @@ export class FilePlugLoader implements PlugSource {
   readonly #preload: boolean;
   readonly #validateShape: boolean;
   readonly #onLoad: (report: LoadReport) => void;
+  readonly #import: (url: string, file: string, event: string) => Promise<Record<string, unknown>>;
   /** Events known to have no file, so lazy misses do not hit the disk each time. */
   readonly #missing = new Set<string>();
 
@@ -93,6 +99,7 @@ export class FilePlugLoader implements PlugSource {
     this.#preload = options.preload ?? true;
     this.#validateShape = options.validateFunctionShape ?? true;
     this.#onLoad = options.onLoad ?? (() => {});
+    this.#import = options.importModule ?? ((url) => import(url));
   }
 
   async loadAll(): Promise<void> {
@@ -158,7 +165,7 @@ export class FilePlugLoader implements PlugSource {
     try {
       // The hash in the URL makes each distinct content a distinct module; the
       // same content maps to the same URL, which V8 answers from its cache.
-      const module = await import(`${toFileUrl(file)}?v=${hash}`);
+      const module = await this.#import(`${toFileUrl(file)}?v=${hash}`, file, event);
       const handlers = this.#handlersOf(module, rel);
       if (handlers.length === 0) {
         throw new TypeError(`"${rel}" exports no async generator function`);

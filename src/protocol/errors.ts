@@ -38,6 +38,10 @@ export const ErrorCode = {
   PLUG_ERROR: "PLUG_ERROR",
   /** The plug took longer than `plugTimeout` to yield or finish. */
   PLUG_TIMEOUT: "PLUG_TIMEOUT",
+  /** The plug host running the call was stopped (a hung or crashed plug) before the call ended. */
+  PLUG_CRASHED: "PLUG_CRASHED",
+  /** The plug used a permission its Worker was not given (`isolation.allow*`). */
+  PERMISSION_DENIED: "PERMISSION_DENIED",
   /** The plug yielded something that cannot be sent. */
   INVALID_YIELD: "INVALID_YIELD",
   /** A value cannot be encoded into a frame (name too long, frame too big). */

@@ -68,7 +68,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
 export async function start(options: ServeOptions): Promise<Runtime> {
   const { config } = options;
   const log = options.log ?? new Logger(config);
-  const plugs = new PlugRegistry();
+  // Worker isolation is imported only when used: in-process mode loads none of it.
+  const isolation = config.isolation.mode === "worker"
+    ? new (await import("../isolation/isolation.ts")).WorkerIsolation(config, log)
+    : undefined;
+  const plugs = isolation?.registry ?? new PlugRegistry();
   const loader = new FilePlugLoader({
     folder: config.plugsFolder,
     registry: plugs,
@@ -77,9 +81,11 @@ export async function start(options: ServeOptions): Promise<Runtime> {
     validateFunctionShape: config.validateFunctionShape,
     // The runtime is built next; loads only happen once it exists.
     onLoad: (report) => runtime.metrics?.loaded(report),
+    importModule: isolation?.importModule,
   });
   const adapter = options.adapter ?? await clusterAdapter(config, log);
   const runtime = new Runtime({ config, log, adapter, plugs, source: loader });
+  isolation?.attach(runtime);
   try {
     await loader.loadAll();
     if (options.watch ?? true) startWatcher(runtime, loader);

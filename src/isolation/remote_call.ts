@@ -1,0 +1,141 @@
+/**
+ * One plug call running in a Worker, as dispatch sees it: an async iterator
+ * of the plug's yields. `next()` asks the Worker for exactly one more step,
+ * so dispatch's cancel, backpressure and step timeout work unchanged; a step
+ * that takes too long (or a `return()` while the plug is busy) makes the
+ * isolation check whether the Worker is hung.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const out of new RemoteCall(owner, version, "echo", message, client.id)) route(out);
+ * ```
+ * @module
+ */
+
+import type { Yield } from "../plugs/types.ts";
+import { type ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { type ErrorInfo, toError } from "./remote_error.ts";
+
+/** What a remote call needs from the isolation that runs it. */
+export interface CallOwner {
+  /** Starts the call in a Worker (loading its plug version there first if needed). */
+  start(call: RemoteCall): void;
+  /** Sends a step request (`next` or `return`) for the call to its Worker. */
+  step(call: RemoteCall, kind: "next" | "return"): void;
+  /** The call has not heard from its Worker for a while: check whether it hung. */
+  suspect(call: RemoteCall): void;
+  /** The call is over (for draining a retired Worker). */
+  finished(call: RemoteCall): void;
+  /** Milliseconds a step may take before the Worker is suspected. */
+  readonly hangMs: number;
+}
+
+/** A reply from the Worker about this call. */
+export interface CallReply {
+  k: "y" | "done" | "err" | "returned";
+  value?: Yield;
+  error?: ErrorInfo;
+}
+
+const DONE: IteratorResult<Yield> = { done: true, value: undefined };
+
+let nextCall = 1;
+
+/** A plug call in a Worker; see the module doc. */
+export class RemoteCall implements AsyncIterableIterator<Yield> {
+  /** Unique id of this call (across hosts). */
+  readonly c: number = nextCall++;
+  /** Which Worker runs it, once started. */
+  worker?: number;
+  #step?: PromiseWithResolvers<IteratorResult<Yield>>;
+  #returned?: PromiseWithResolvers<IteratorResult<Yield>>;
+  #started = false;
+  #over = false;
+  #timer?: ReturnType<typeof setTimeout>;
+
+  /**
+   * @param owner the isolation that runs it
+   * @param version the plug version's id
+   * @param name the handler's export name
+   * @param raw the request frame's bytes (the Worker decodes them itself)
+   * @param clientId the caller's connection id
+   */
+  constructor(
+    readonly owner: CallOwner,
+    readonly version: number,
+    readonly name: string,
+    readonly raw: Uint8Array,
+    readonly clientId: string,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** True while a step is requested and unanswered (plug code is running or awaiting). */
+  get busy(): boolean {
+    return this.#step !== undefined;
+  }
+
+  next(): Promise<IteratorResult<Yield>> {
+    if (this.#over) return Promise.resolve(DONE);
+    this.#step = Promise.withResolvers();
+    const promise = this.#step.promise;
+    if (this.#started) this.owner.step(this, "next");
+    else {
+      this.#started = true;
+      this.owner.start(this);
+    }
+    this.#arm();
+    return promise;
+  }
+
+  return(): Promise<IteratorResult<Yield>> {
+    if (this.#over || !this.#started) {
+      this.#finish();
+      return Promise.resolve(DONE);
+    }
+    this.#returned ??= Promise.withResolvers();
+    this.owner.step(this, "return");
+    // A plug that is still running when asked to stop may be stuck in a loop.
+    if (this.busy) this.owner.suspect(this);
+    return this.#returned.promise;
+  }
+
+  /** Handles the Worker's reply about this call. */
+  reply(reply: CallReply): void {
+    const step = this.#step;
+    this.#step = undefined;
+    clearTimeout(this.#timer);
+    if (reply.k === "y") {
+      step?.resolve({ done: false, value: reply.value! });
+      return;
+    }
+    if (reply.k === "err") step?.reject(toError(reply.error!));
+    else step?.resolve(DONE);
+    if (reply.k === "returned" || !this.#returned) this.#finish();
+  }
+
+  /** Ends the call from this side: its Worker was stopped or hung. */
+  fail(code: typeof ErrorCode.PLUG_CRASHED | typeof ErrorCode.PLUG_TIMEOUT, message: string): void {
+    clearTimeout(this.#timer);
+    this.#step?.reject(new ProtocolError(code, message));
+    this.#step = undefined;
+    this.#finish();
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      if (this.busy) this.owner.suspect(this);
+    }, this.owner.hangMs);
+  }
+
+  #finish(): void {
+    clearTimeout(this.#timer);
+    this.#returned?.resolve(DONE);
+    if (this.#over) return;
+    this.#over = true;
+    if (this.#started) this.owner.finished(this);
+  }
+}
