@@ -12,8 +12,9 @@
  */
 
 import { EventType } from "../protocol/event_type.ts";
-import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { CloseCode, ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
+import { isPacked, splitFrames } from "../protocol/pack.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
 import { concurrently } from "../plugs/concurrently.ts";
 import type { Connection } from "./connection.ts";
@@ -74,6 +75,38 @@ export function receive(
     });
     return DONE;
   }
+  if (client.packs && isPacked(bytes)) return receivePacked(server, client, bytes);
+  return receiveFrame(server, client, bytes);
+}
+
+/**
+ * A message of several frames from a client that negotiated
+ * `ssocket.pack.v1`. The whole message has passed `payloadLimit`, so each
+ * frame in it has too. Lengths that do not add up exactly mean the framing
+ * is lost: no frame of it is run, the client gets ERROR `LENGTH_MISMATCH`
+ * and the connection is closed with 1007.
+ */
+function receivePacked(server: Runtime, client: Connection, bytes: Uint8Array): Promise<void> {
+  let frames: Uint8Array[];
+  try {
+    frames = splitFrames(bytes);
+  } catch (err) {
+    if (server.metrics) server.metrics.unmatched.received++;
+    sendError(server, client, "", errorPayload(err));
+    client.close(CloseCode.INVALID_PAYLOAD, "Packed frames do not add up to the message");
+    return DONE;
+  }
+  let pending: Promise<void>[] | undefined;
+  for (const frame of frames) {
+    const done = receiveFrame(server, client, frame);
+    if (done !== DONE) (pending ??= []).push(done);
+  }
+  return pending ? Promise.all(pending).then(() => {}) : DONE;
+}
+
+/** One frame: a cancel, or a request for a plug. Never rejects. */
+function receiveFrame(server: Runtime, client: Connection, bytes: Uint8Array): Promise<void> {
+  const metrics = server.metrics;
   let message: SocketMessage;
   try {
     const frame = decodeFrame(bytes);
@@ -134,7 +167,6 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
   );
 }
 
-/**
 /**
  * Runs every handler of `plug`, one after another in the plug's order or,
  * with `multiExport: "concurrent"`, side by side; then closes a correlated

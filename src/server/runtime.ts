@@ -128,9 +128,11 @@ export class Runtime {
    * authentication said.
    *
    * @param legacy the client negotiated no ssocket subprotocol (see `protocol/subprotocol.ts`)
+   * @param pack the client negotiated `ssocket.pack.v1`: frames to it are packed per turn
    */
-  accept(socket: SocketLike, accepted: Accepted = {}, legacy = false): Connection {
-    const connection = new Connection(socket, this.config.syncStateLimit, legacy);
+  accept(socket: SocketLike, accepted: Accepted = {}, legacy = false, pack = false): Connection {
+    const outbox = pack ? this.hub.outbox : undefined;
+    const connection = new Connection(socket, this.config.syncStateLimit, legacy, outbox);
     connection.api = new ClientHandle(connection, this);
     connection.identity = accepted.identity;
     this.hub.add(connection);
