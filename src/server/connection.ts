@@ -59,6 +59,11 @@ export class Connection implements Flushable {
   /** Running correlated calls by request id, so a cancel frame can end one. */
   readonly #calls = new Map<number, AsyncIterator<unknown>>();
   readonly #cancelled = new WeakSet<AsyncIterator<unknown>>();
+  /** Calls ever cancelled here: while 0, `cancelled()` skips the WeakSet lookup. */
+  #cancels = 0;
+  /** `bufferedAmount` when last read, and bytes written since: see `overLimit()`. */
+  #lastBuffered = 0;
+  #sinceRead = 0;
   #closed = false;
   /** With `ssocket.pack.v1`: where this turn's frames wait, and who flushes them. */
   readonly #batch: FrameBatch | undefined;
@@ -100,6 +105,19 @@ export class Connection implements Flushable {
   /** Bytes queued on the socket or batched for it, not yet sent (for backpressure). */
   get bufferedAmount(): number {
     return this.#socket.bufferedAmount + (this.#batch?.length ?? 0);
+  }
+
+  /**
+   * True when more than `limit` bytes are queued for this connection. The
+   * socket's `bufferedAmount` is an op call in Deno; the queue only shrinks
+   * between writes, so while what it held at the last read plus what was
+   * written since stays within `limit`, the answer is no without asking.
+   */
+  overLimit(limit: number): boolean {
+    if (this.#lastBuffered + this.#sinceRead <= limit) return false;
+    this.#lastBuffered = this.bufferedAmount;
+    this.#sinceRead = 0;
+    return this.#lastBuffered > limit;
   }
 
   /**
@@ -152,6 +170,7 @@ export class Connection implements Flushable {
   }
 
   #send(frame: Uint8Array): boolean {
+    this.#sinceRead += frame.length;
     try {
       this.#socket.send(frame);
       return true;
@@ -200,6 +219,7 @@ export class Connection implements Flushable {
     const generator = this.#calls.get(requestId);
     if (!generator) return false;
     this.#cancelled.add(generator);
+    this.#cancels++;
     this.#calls.delete(requestId);
     generator.return?.(undefined)?.catch?.(() => {});
     return true;
@@ -207,7 +227,7 @@ export class Connection implements Flushable {
 
   /** True if the call run by `generator` was cancelled. */
   cancelled(generator: AsyncIterator<unknown>): boolean {
-    return this.#cancelled.has(generator);
+    return this.#cancels > 0 && this.#cancelled.has(generator);
   }
 
   /** Replaces the token expiry timer; the old one is cleared, and dispose clears the last. */

@@ -202,7 +202,7 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
           server.hub.routeYield(client, message.event, message.requestId, out, legacy);
           // Backpressure: the plug stays suspended at its yield until a slow
           // client has taken most of what is queued for it.
-          if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
+          if (limit > 0 && client.overLimit(limit)) await client.drained(limit);
         }
       } catch (err) {
         return fail(server, client, message, err);
