@@ -2,14 +2,15 @@
  * `deno task bench`: ssocket against bare Deno, node ws and Socket.IO, all
  * on 127.0.0.1, every server and load client in its own process. Prints
  * Markdown tables (medians over alternating rounds, ratios to bare Deno) and
- * writes them to bench/results/latest.md. Takes about 3 minutes on 2 cores
+ * writes them to bench/results/latest.md. Takes about 6 minutes on 2 cores
  * (each report's header has the measured "whole run" time).
  *
  * Flags:
- * - `--quick`: one short round of echo C=50/W=10, bare Deno and ssocket only,
+ * - `--quick`: one short round of echo C=50/W=10, bare Deno and ssocket (unpacked and packed) only,
  *   nothing written unless `--out` is given (the smoke test uses it)
  * - `--rounds N`: rounds per scenario (default 3)
- * - `--only a,b`: scenarios by name: echo, echo1, stream, metrics, broadcast,
+ * - `--only a,b`: scenarios by name: echo, echo1 (both also packed), stream
+ *   (unpacked and packed), metrics, broadcast (10,000 receivers),
  *   idle, reload, edits, delta, rooms (needs `redis-server`; the bench starts its own),
  *   sequential, binary (64 KiB binary echo vs bare Deno), input (100k inputs into one call),
  *   isolation (worker mode's memory: 50 idle plugs, 2000 edits; `--edits N` for fewer)
@@ -50,6 +51,9 @@ const ALL = [
   "input",
   "isolation",
 ];
+/** Receivers of one BROADCAST, and idle connections opened: the issue's 10,000. */
+const BROADCAST_RECEIVERS = 10_000;
+const IDLE_CONNECTIONS = 10_000;
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
 const DELTA_BENCH = new URL("./delta_bench.ts", import.meta.url);
@@ -125,7 +129,7 @@ async function main(): Promise<boolean> {
     progress("echo, 50 connections x 10 in flight");
     const results = await throughput({
       mode: "echo",
-      kinds: ["deno", "ssocket", "ssocket-worker", ...references],
+      kinds: ["deno", "ssocket", "ssocket-pack", "ssocket-worker", ...references],
       connections: 50,
       window: 10,
       rounds: options.rounds,
@@ -137,7 +141,7 @@ async function main(): Promise<boolean> {
     progress("echo, 1 connection x 1 in flight");
     const results = await throughput({
       mode: "echo",
-      kinds: ["deno", "ssocket", ...references],
+      kinds: ["deno", "ssocket", "ssocket-pack", ...references],
       connections: 1,
       window: 1,
       rounds: options.rounds,
@@ -150,7 +154,7 @@ async function main(): Promise<boolean> {
     progress("stream of 20 yields per call, 50 connections x 10 calls in flight");
     const results = await throughput({
       mode: "stream",
-      kinds: ["ssocket"],
+      kinds: ["ssocket", "ssocket-pack"],
       connections: 50,
       window: 10,
       rounds: options.rounds,
@@ -169,16 +173,19 @@ async function main(): Promise<boolean> {
     report.metricsCost(result);
   }
   if (want("broadcast")) {
-    progress("broadcast to 1000 clients");
+    progress(`broadcast to ${BROADCAST_RECEIVERS} clients`);
     const results = await broadcast(
-      { receivers: 1000, repeats: 30, rounds: options.rounds },
+      { receivers: BROADCAST_RECEIVERS, repeats: 30, rounds: options.rounds },
       progress,
     );
-    report.broadcast(1000, results);
+    report.broadcast(BROADCAST_RECEIVERS, results);
   }
   if (want("idle")) {
-    progress("idle memory, 5000 connections");
-    const results = await idleMemory({ connections: 5000, rounds: options.rounds }, progress);
+    progress(`idle memory, ${IDLE_CONNECTIONS} connections`);
+    const results = await idleMemory(
+      { connections: IDLE_CONNECTIONS, rounds: options.rounds },
+      progress,
+    );
     report.idle(results);
   }
   if (want("reload")) {

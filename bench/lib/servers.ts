@@ -5,6 +5,8 @@
  * - `deno`: bare `Deno.serve` + `Deno.upgradeWebSocket` echo (bench/servers/deno_echo.ts)
  * - `deno-broadcast`: the same, sending each message to every other socket
  * - `ssocket`: `deno run -A src/mod.ts` over a temporary copy of bench/plugs
+ * - `ssocket-pack`: the same server, driven by a load client that offers
+ *   `ssocket.pack.v1` (what a user of the ssocket client library gets)
  * - `ws`: npm:ws under node (bench/node/ws_echo.mjs)
  * - `socketio`: npm:socket.io under node, acknowledged echo (bench/node/sio_echo.mjs)
  *
@@ -21,6 +23,7 @@ export type ServerKind =
   | "deno-broadcast"
   | "ssocket"
   | "ssocket-worker"
+  | "ssocket-pack"
   | "ws"
   | "socketio";
 
@@ -50,6 +53,7 @@ export const LABELS: Record<ServerKind, string> = {
   "deno-broadcast": "bare Deno",
   "ssocket": "ssocket",
   "ssocket-worker": "ssocket, isolation.mode worker",
+  "ssocket-pack": "ssocket, packed",
   "ws": "node ws",
   "socketio": "Socket.IO",
 };
@@ -72,7 +76,7 @@ export async function startServer(
   let command: string[];
   let workDir: string | undefined;
   let plugsDir: string | undefined;
-  if (kind === "ssocket" || kind === "ssocket-worker") {
+  if (kind === "ssocket" || kind === "ssocket-worker" || kind === "ssocket-pack") {
     // A scratch folder as cwd, so the repo's example INIT.ts is not run, and
     // a copy of the bench plugs that scenarios may edit.
     workDir = await Deno.makeTempDir({ prefix: "ssocket_bench_" });

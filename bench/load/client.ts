@@ -72,6 +72,8 @@ export interface LoadConfig {
   payload?: unknown;
   /** USER_HZ of /proc CPU times, for the node client. */
   clockTicks?: number;
+  /** Echo and stream: offer `ssocket.pack.v1` and pack each read's replies into one message. */
+  pack?: boolean;
 }
 
 /** What the client prints after `RESULT `. */
@@ -128,10 +130,13 @@ function base64Bytes(text: string): Uint8Array {
 }
 
 /** Opens `n` sockets, `OPEN_BATCH` handshakes at a time. */
-async function openAll(url: string, n: number): Promise<RawSocket[]> {
+async function openAll(url: string, n: number, pack = false): Promise<RawSocket[]> {
   const sockets: RawSocket[] = [];
   for (let i = 0; i < n; i += OPEN_BATCH) {
-    const batch = Array.from({ length: Math.min(OPEN_BATCH, n - i) }, () => RawSocket.open(url));
+    const batch = Array.from(
+      { length: Math.min(OPEN_BATCH, n - i) },
+      () => RawSocket.open(url, { pack }),
+    );
     sockets.push(...await Promise.all(batch));
   }
   return sockets;
@@ -166,7 +171,9 @@ async function runWindowed(config: LoadConfig): Promise<LoadResult> {
   const perCall = stream ? config.framesPerCall ?? 1 : 1;
   const idOffset = 6 + template[5];
   const bucketMs = config.bucketMs ?? 100;
-  const sockets = await openAll(config.url, config.connections);
+  const pack = config.pack === true;
+  const sockets = await openAll(config.url, config.connections, pack);
+  if (pack && !sockets.every((ws) => ws.packs)) throw new Error("ssocket.pack.v1 was refused");
   const samples = new Samples();
   const buckets: number[] = [];
   let nextId = 1;
@@ -180,14 +187,14 @@ async function runWindowed(config: LoadConfig): Promise<LoadResult> {
   const bucketStart = Date.now();
 
   const masked = clientFrame(template);
-  /** The stream call template with a fresh request id, masked for sending. */
+  /** The stream call template with a fresh request id. */
   const nextCall = (id: number): Uint8Array => {
     const frame = template.slice();
     frame[idOffset] = id >>> 24;
     frame[idOffset + 1] = (id >>> 16) & 0xff;
     frame[idOffset + 2] = (id >>> 8) & 0xff;
     frame[idOffset + 3] = id & 0xff;
-    return clientFrame(frame);
+    return frame;
   };
 
   const calls = new Map<number, { sentAt: number; frames: number }>();
@@ -200,10 +207,11 @@ async function runWindowed(config: LoadConfig): Promise<LoadResult> {
       if (stream) {
         const id = nextId++ >>> 0;
         calls.set(id, { sentAt: now, frames: 0 });
-        ws.send(nextCall(id));
+        ws.queue(nextCall(id));
       } else {
         times.push(now);
-        ws.send(masked);
+        if (pack) ws.queue(template);
+        else ws.send(masked);
       }
       sent++;
     };

@@ -6,10 +6,16 @@
  *
  * Each read is parsed whole and every message the handler sends in reply is
  * written back in one `write`: a busy client's natural batching, the same
- * for every server under test.
+ * for every server under test. Opened with `{ pack: true }` it offers
+ * `ssocket.pack.v1`, as the ssocket client library does: the frames it
+ * {@linkcode RawSocket.queue}s per read go out as one packed message, and
+ * packed messages it gets are split into frames for `onmessage`.
  *
  * @module
  */
+
+import { packFrames, splitFrames } from "../../src/protocol/pack.ts";
+import { SUBPROTOCOL_PACK_V1 } from "../../src/protocol/subprotocol.ts";
 
 const OP_BINARY = 0x2;
 const OP_CLOSE = 0x8;
@@ -51,18 +57,23 @@ export class RawSocket {
   /** Messages of an unexpected kind (text, fragments, close). */
   protocolErrors = 0;
   readonly #conn: Deno.TcpConn;
+  /** True when the server answered `ssocket.pack.v1`. */
+  readonly packs: boolean;
   #out: Uint8Array[] = [];
+  /** Unmasked frames to pack into one message at the next flush. */
+  #queued: Uint8Array[] = [];
   #closed = false;
   /** Resolves when the connection is closed. */
   readonly done: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn, rest: Uint8Array) {
+  private constructor(conn: Deno.TcpConn, rest: Uint8Array, packs: boolean) {
     this.#conn = conn;
+    this.packs = packs;
     this.done = this.#readLoop(rest);
   }
 
   /** Connects and completes the opening handshake. */
-  static async open(url: string): Promise<RawSocket> {
+  static async open(url: string, options: { pack?: boolean } = {}): Promise<RawSocket> {
     const { hostname, port, pathname } = new URL(url);
     const conn = await Deno.connect({ hostname, port: Number(port) });
     conn.setNoDelay(true);
@@ -71,7 +82,8 @@ export class RawSocket {
       conn,
       ascii.encode(
         `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+          (options.pack ? `Sec-WebSocket-Protocol: ${SUBPROTOCOL_PACK_V1}\r\n` : "") + "\r\n",
       ),
     );
     let head: Uint8Array = new Uint8Array(0);
@@ -87,7 +99,10 @@ export class RawSocket {
           conn.close();
           throw new Error(`Handshake refused: ${status}`);
         }
-        return new RawSocket(conn, head.subarray(end));
+        const answer = /^sec-websocket-protocol:\s*(\S+)/im.exec(
+          new TextDecoder().decode(head.subarray(0, end)),
+        );
+        return new RawSocket(conn, head.subarray(end), answer?.[1] === SUBPROTOCOL_PACK_V1);
       }
       if (head.length > HANDSHAKE_LIMIT) throw new Error("Handshake response too long");
     }
@@ -98,8 +113,22 @@ export class RawSocket {
     if (!this.#closed) this.#out.push(frame);
   }
 
+  /**
+   * Queues an unmasked frame; every frame queued before the next flush goes
+   * out in one packed message (one frame per message unless `packs`).
+   */
+  queue(frame: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.packs) this.#queued.push(frame);
+    else this.#out.push(clientFrame(frame));
+  }
+
   /** Writes queued frames now (for sends made outside `onmessage`). */
   async flush(): Promise<void> {
+    if (this.#queued.length > 0) {
+      this.#out.push(clientFrame(packFrames(this.#queued)));
+      this.#queued = [];
+    }
     if (this.#out.length === 0 || this.#closed) return;
     const out = this.#out.length === 1 ? this.#out[0] : concat(...this.#out);
     this.#out = [];
@@ -161,7 +190,8 @@ export class RawSocket {
       at += header + length;
       const opcode = b0 & 0x0f;
       if (opcode === OP_BINARY && (b0 & FIN) !== 0) {
-        this.onmessage(payload);
+        if (this.packs) { for (const frame of splitFrames(payload)) this.onmessage(frame); }
+        else this.onmessage(payload);
       } else if (opcode === OP_PING) {
         this.send(clientFrame(payload, OP_PONG));
       } else if (opcode === OP_CLOSE) {

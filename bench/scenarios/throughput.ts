@@ -74,6 +74,7 @@ function measure(server: RunningServer, options: ThroughputOptions): Promise<Loa
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,
     clockTicks: CLOCK_TICKS,
+    pack: server.kind === "ssocket-pack",
   };
   if (server.kind === "socketio") {
     return runLoad({ ...config, frame: "", payload: ECHO_PAYLOAD }, "socketio");

@@ -18,8 +18,9 @@
 import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
-import { offeredProtocols } from "../protocol/subprotocol.ts";
+import { offeredProtocols, SUBPROTOCOLS } from "../protocol/subprotocol.ts";
 import { encodePayloadFrame, SERVER_CALL_BIT } from "../protocol/payload.ts";
+import { FramePacker } from "./packer.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
 import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
@@ -76,6 +77,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   readonly #handlers = new Handlers((frame) => this.#write(frame));
   #openWaiters: PromiseWithResolvers<void>[] = [];
   #ws?: WebSocket;
+  /** Set while the open socket negotiated `ssocket.pack.v1`. */
+  #packer?: FramePacker;
   #state: ConnectionState = "connecting";
   #attempt = 0;
   #everOpened = false;
@@ -252,6 +255,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     const ws = this.#ws;
     if (!ws || ws.readyState === WS_CLOSED) return Promise.resolve();
     this.#socketClosed ??= Promise.withResolvers();
+    this.#packer?.flush();
     ws.close(code, reason);
     return this.#socketClosed.promise;
   }
@@ -335,7 +339,12 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     const ws = new WebSocket(url, protocols);
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
-    ws.onopen = () => this.#opened();
+    this.#packer = undefined;
+    ws.onopen = () => {
+      const packs = SUBPROTOCOLS.some((p) => p.pack && p.token === ws.protocol);
+      this.#packer = packs ? new FramePacker(ws) : undefined;
+      this.#opened();
+    };
     ws.onmessage = (event) => {
       handleFrame(event.data, {
         calls: this.#calls,
@@ -344,7 +353,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
         error: (err) => this.#connection.emit("error", err),
         resync: (call, err) => this.#resync(call, err),
         serverCall: (frame, id) => this.#handlers.receive(frame, id),
-      });
+      }, this.#packer !== undefined);
     };
     // Deno reports code 0 when the TCP connection ends without a close
     // frame; browsers report 1006 (abnormal closure), which is what it means.
@@ -455,6 +464,10 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #write(frame: Uint8Array): boolean {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WS_OPEN) return false;
+    if (this.#packer) {
+      this.#packer.send(frame);
+      return true;
+    }
     // Frames are built with `new Uint8Array(n)`, never over a SharedArrayBuffer.
     ws.send(frame as Uint8Array<ArrayBuffer>);
     return true;

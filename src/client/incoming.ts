@@ -14,6 +14,7 @@ import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, type Frame } from "../protocol/frame.ts";
 import { decodePayload, isServerCallId } from "../protocol/payload.ts";
+import { splitFrames } from "../protocol/pack.ts";
 import type { Call } from "./call.ts";
 import {
   CallError,
@@ -54,15 +55,32 @@ const DELTA_CODES: ReadonlySet<string> = new Set([
   ErrorCode.DELTA_CHECKSUM_MISMATCH,
 ]);
 
-/** Decodes one WebSocket message and delivers it; never throws. */
-export function handleFrame(data: unknown, router: FrameRouter): void {
+/**
+ * Decodes one WebSocket message and delivers its frame, or with
+ * `ssocket.pack.v1` (`packed`) each of its frames in order; never throws.
+ * A packed message whose lengths do not add up is reported whole, unread.
+ */
+export function handleFrame(data: unknown, router: FrameRouter, packed = false): void {
   if (!(data instanceof ArrayBuffer)) {
     router.error(new SsocketError(ClientErrorCode.BAD_FRAME, "Server sent a text message"));
     return;
   }
+  const bytes = new Uint8Array(data);
+  if (!packed) return handleBytes(bytes, router);
+  let frames: Uint8Array[];
+  try {
+    frames = splitFrames(bytes);
+  } catch (err) {
+    router.error(badFrame(err));
+    return;
+  }
+  for (const frame of frames) handleBytes(frame, router);
+}
+
+function handleBytes(bytes: Uint8Array, router: FrameRouter): void {
   let frame: Frame;
   try {
-    frame = decodeFrame(new Uint8Array(data));
+    frame = decodeFrame(bytes);
   } catch (err) {
     router.error(badFrame(err));
     return;

@@ -39,7 +39,7 @@ export interface ClientOptions {
   /** Times a call is re-sent after its SYNC deltas fail their check. Default 3. */
   maxResyncs?: number;
   /**
-   * More WebSocket subprotocols to offer, after ssocket's own (`ssocket.v1`),
+   * More WebSocket subprotocols to offer, after ssocket's own (`ssocket.pack.v1`, `ssocket.v1`),
    * which the client always offers and an ssocket server always picks.
    */
   protocols?: string | string[];

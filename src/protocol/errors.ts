@@ -16,7 +16,7 @@
 export const ErrorCode = {
   /** The binary message is shorter than the fixed header. */
   FRAME_TOO_SHORT: "FRAME_TOO_SHORT",
-  /** The u32 length field does not equal the message's real size. */
+  /** The u32 length field does not equal the message's real size (packed: the lengths do not add up). */
   LENGTH_MISMATCH: "LENGTH_MISMATCH",
   /** The event name (or request id) runs past the end of the message. */
   EVENT_NAME_OVERFLOW: "EVENT_NAME_OVERFLOW",

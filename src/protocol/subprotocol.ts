@@ -8,17 +8,24 @@
  * (SYNC as JSON instruction arrays; see docs/PROTOCOL.md).
  *
  * WebSocket selects exactly one token per connection, so each token names a
- * whole set of features. A later token (say `ssocket.pack.v1`) is added to
- * {@linkcode SUBPROTOCOLS} ahead of the ones it extends, with a field for its
- * feature in {@linkcode Subprotocol}; the client offers all of them in one
- * header, and an older server simply picks the token it knows.
+ * whole set of features. `ssocket.pack.v1` is `ssocket.v1` plus frame
+ * packing (several frames per message, see `pack.ts`); it comes first in
+ * {@linkcode SUBPROTOCOLS}, with its feature as a field of
+ * {@linkcode Subprotocol}. The client offers all of them in one header, and
+ * an older server simply picks the token it knows.
  *
  * @example
  * ```ts
- * import { negotiate, offeredProtocols, SUBPROTOCOL_V1 } from "./subprotocol.ts";
+ * import {
+ *   negotiate,
+ *   offeredProtocols,
+ *   SUBPROTOCOL_PACK_V1,
+ *   SUBPROTOCOL_V1,
+ * } from "./subprotocol.ts";
  * const header = offeredProtocols(["chat"]).join(", "); // what the client sends
  * const chosen = negotiate(header);
- * console.log(chosen.token === SUBPROTOCOL_V1, chosen.legacy); // true false
+ * console.log(chosen.token === SUBPROTOCOL_PACK_V1, chosen.pack); // true true
+ * console.log(negotiate(SUBPROTOCOL_V1).pack); // false
  * console.log(negotiate(null).legacy); // true
  * ```
  * @module
@@ -30,6 +37,9 @@ export const TOKEN_PROTOCOL_PREFIX = "ssocket.token.";
 /** ssocket's own protocol, version 1: binary SYNC deltas, calls, cancel frames. */
 export const SUBPROTOCOL_V1 = "ssocket.v1";
 
+/** `ssocket.v1` plus frame packing: a binary message may hold several frames, both ways. */
+export const SUBPROTOCOL_PACK_V1 = "ssocket.pack.v1";
+
 /**
  * One subprotocol token. Every token here means ssocket's own protocol
  * (binary SYNC deltas, calls, cancel frames); a token that adds a feature
@@ -38,10 +48,15 @@ export const SUBPROTOCOL_V1 = "ssocket.v1";
 export interface Subprotocol {
   /** The token in `Sec-WebSocket-Protocol`. */
   readonly token: string;
+  /** Messages may carry several frames back to back, both ways (see `pack.ts`). */
+  readonly pack: boolean;
 }
 
 /** Every token this version understands, most capable first (the client offers them in this order). */
-export const SUBPROTOCOLS: readonly Subprotocol[] = [{ token: SUBPROTOCOL_V1 }];
+export const SUBPROTOCOLS: readonly Subprotocol[] = [
+  { token: SUBPROTOCOL_PACK_V1, pack: true },
+  { token: SUBPROTOCOL_V1, pack: false },
+];
 
 /** The outcome of negotiation for one connection. */
 export interface Negotiated {
@@ -56,9 +71,11 @@ export interface Negotiated {
    * arrays instead of binary deltas.
    */
   readonly legacy: boolean;
+  /** True when both sides pack frames (`ssocket.pack.v1`); never for a legacy client. */
+  readonly pack: boolean;
 }
 
-const LEGACY: Negotiated = { token: undefined, legacy: true };
+const LEGACY: Negotiated = { token: undefined, legacy: true, pack: false };
 
 /**
  * Splits a `Sec-WebSocket-Protocol` header (`"a, b"`) into its tokens. A
@@ -80,7 +97,7 @@ export function negotiate(header: string | null): Negotiated {
   const offered = parseProtocolHeader(header);
   for (const protocol of SUBPROTOCOLS) {
     if (offered.includes(protocol.token)) {
-      return { token: protocol.token, legacy: false };
+      return { token: protocol.token, legacy: false, pack: protocol.pack };
     }
   }
   if (offered.length === 0) return LEGACY;
@@ -88,7 +105,7 @@ export function negotiate(header: string | null): Negotiated {
   // a legacy client that offered protocols of its own gets one of them back:
   // one that carries no token when there is one (a token is never echoed).
   const answer = offered.find((p) => !p.startsWith(TOKEN_PROTOCOL_PREFIX)) ?? offered[0];
-  return { token: answer, legacy: true };
+  return { token: answer, legacy: true, pack: false };
 }
 
 /**

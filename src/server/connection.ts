@@ -15,7 +15,9 @@
  */
 
 import { CloseCode } from "../protocol/errors.ts";
+import { FrameBatch } from "../protocol/pack.ts";
 import type { Client, Identity } from "../plugs/api.ts";
+import type { Flushable, Outbox } from "./outbox.ts";
 import { LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { SERVER_CALL_BIT } from "../protocol/payload.ts";
 import type { Call } from "../client/call.ts";
@@ -45,7 +47,7 @@ const MAX_SERVER_CALL_ID = 0xffff_ffff;
 const DRAIN_POLL_MS = 10;
 
 /** A live connection and everything the runtime tracks for it. */
-export class Connection {
+export class Connection implements Flushable {
   /** Stable id, unique across nodes (a random UUID). */
   readonly id: string = crypto.randomUUID();
   /**
@@ -75,7 +77,17 @@ export class Connection {
   readonly #cancelledIds = new Set<number>();
   readonly #inputLimit: number;
   #lastServerCallId = SERVER_CALL_BIT - 1;
+  /** Calls ever cancelled here: while 0, `cancelled()` skips the WeakSet lookup. */
+  #cancels = 0;
+  /** `bufferedAmount` when last read, and bytes written since: see `overLimit()`. */
+  #lastBuffered = 0;
+  #sinceRead = 0;
   #closed = false;
+  /** With `ssocket.pack.v1`: where this turn's frames wait, and who flushes them. */
+  readonly #batch: FrameBatch | undefined;
+  readonly #outbox: Outbox | undefined;
+  /** True while this connection is in the outbox for the current turn. */
+  #queued = false;
   /** Closes the connection when its token expires (see auth.ts). */
   #expiry?: ReturnType<typeof setTimeout>;
 
@@ -83,17 +95,27 @@ export class Connection {
    * @param socket the transport's socket
    * @param syncStateLimit most bytes of SYNC state kept for this connection
    * @param legacy the client speaks the original serverless-sockets format
+   * @param outbox given when the client negotiated `ssocket.pack.v1`: frames
+   *   written in one event-loop turn then go out packed, flushed by it
    * @param inputBufferLimit most bytes of unread input held per call
    */
   constructor(
     socket: SocketLike,
     syncStateLimit: number,
     legacy = false,
+    outbox?: Outbox,
     inputBufferLimit = 1_048_576,
   ) {
     this.#socket = socket;
     this.sync = legacy ? new LegacySyncStreams(syncStateLimit) : new SyncStreams(syncStateLimit);
+    this.#outbox = outbox;
+    this.#batch = outbox ? new FrameBatch() : undefined;
     this.#inputLimit = inputBufferLimit;
+  }
+
+  /** True when frames to this client are packed (see `protocol/pack.ts`). */
+  get packs(): boolean {
+    return this.#batch !== undefined;
   }
 
   /** True when the client did not negotiate ssocket's subprotocol (see `protocol/subprotocol.ts`). */
@@ -106,9 +128,22 @@ export class Connection {
     return !this.#closed && this.#socket.readyState === OPEN;
   }
 
-  /** Bytes queued on the socket and not yet sent (for backpressure). */
+  /** Bytes queued on the socket or batched for it, not yet sent (for backpressure). */
   get bufferedAmount(): number {
-    return this.#socket.bufferedAmount;
+    return this.#socket.bufferedAmount + (this.#batch?.length ?? 0);
+  }
+
+  /**
+   * True when more than `limit` bytes are queued for this connection. The
+   * socket's `bufferedAmount` is an op call in Deno; the queue only shrinks
+   * between writes, so while what it held at the last read plus what was
+   * written since stays within `limit`, the answer is no without asking.
+   */
+  overLimit(limit: number): boolean {
+    if (this.#lastBuffered + this.#sinceRead <= limit) return false;
+    this.#lastBuffered = this.bufferedAmount;
+    this.#sinceRead = 0;
+    return this.#lastBuffered > limit;
   }
 
   /**
@@ -122,9 +157,46 @@ export class Connection {
     }
   }
 
-  /** Writes an encoded frame; false (and nothing sent) if the socket is not open. */
+  /**
+   * Writes an encoded frame; false (and nothing sent) if the socket is not
+   * open. On a packing connection the frame is copied into this turn's batch
+   * (so `frame` may be a reused buffer) and goes out at the end of the turn.
+   */
   write(frame: Uint8Array): boolean {
     if (!this.isOpen) return false;
+    if (this.#batch !== undefined) return this.#pack(this.#batch, frame);
+    return this.#send(frame);
+  }
+
+  /** Sends the frames batched in this turn, as one message; the outbox calls it. */
+  flushTurn(): void {
+    this.#queued = false;
+    this.#flush();
+  }
+
+  #pack(batch: FrameBatch, frame: Uint8Array): boolean {
+    if (!batch.append(frame)) {
+      // Past the per-message cap: what waits goes now, in order, and this
+      // frame starts the next batch, or goes alone if it is over the cap.
+      this.#flush();
+      if (!batch.append(frame)) return this.#send(frame);
+    }
+    if (!this.#queued) {
+      this.#queued = true;
+      this.#outbox!.add(this);
+    }
+    return true;
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch === undefined || batch.count === 0) return;
+    if (this.isOpen) this.#send(batch.bytes());
+    batch.clear();
+  }
+
+  #send(frame: Uint8Array): boolean {
+    this.#sinceRead += frame.length;
     try {
       this.#socket.send(frame);
       return true;
@@ -137,6 +209,8 @@ export class Connection {
   /** Closes the connection with a WebSocket close code and reason. */
   close(code: number = CloseCode.NORMAL, reason = ""): void {
     if (this.#closed) return;
+    // What was written before close() goes out before the close frame.
+    this.#flush();
     try {
       this.#socket.close(code, reason);
     } catch {
@@ -239,6 +313,7 @@ export class Connection {
     this.#inputs.get(requestId)?.close();
     if (generator) {
       this.#cancelled.add(generator);
+      this.#cancels++;
       generator.return?.(undefined)?.catch?.(() => {});
     }
     return true;
@@ -246,7 +321,7 @@ export class Connection {
 
   /** True if the call run by `generator` was cancelled. */
   cancelled(generator: AsyncIterator<unknown>): boolean {
-    return this.#cancelled.has(generator);
+    return this.#cancels > 0 && this.#cancelled.has(generator);
   }
 
   /** Replaces the token expiry timer; the old one is cleared, and dispose clears the last. */
@@ -259,6 +334,7 @@ export class Connection {
   dispose(): void {
     this.#closed = true;
     clearTimeout(this.#expiry);
+    this.#batch?.clear(0);
     this.sync.clear();
     for (const generator of this.#running) {
       // return() runs the plug's finally blocks; errors there are the plug's.

@@ -12,8 +12,9 @@
  */
 
 import { EventType } from "../protocol/event_type.ts";
-import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { CloseCode, ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, type Frame, peekRequestId } from "../protocol/frame.ts";
+import { isPacked, splitFrames } from "../protocol/pack.ts";
 import { decodePayload, isServerCallId } from "../protocol/payload.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
 import { concurrently } from "../plugs/concurrently.ts";
@@ -79,6 +80,38 @@ export function receive(
     });
     return DONE;
   }
+  if (client.packs && isPacked(bytes)) return receivePacked(server, client, bytes);
+  return receiveFrame(server, client, bytes);
+}
+
+/**
+ * A message of several frames from a client that negotiated
+ * `ssocket.pack.v1`. The whole message has passed `payloadLimit`, so each
+ * frame in it has too. Lengths that do not add up exactly mean the framing
+ * is lost: no frame of it is run, the client gets ERROR `LENGTH_MISMATCH`
+ * and the connection is closed with 1007.
+ */
+function receivePacked(server: Runtime, client: Connection, bytes: Uint8Array): Promise<void> {
+  let frames: Uint8Array[];
+  try {
+    frames = splitFrames(bytes);
+  } catch (err) {
+    if (server.metrics) server.metrics.unmatched.received++;
+    sendError(server, client, "", errorPayload(err));
+    client.close(CloseCode.INVALID_PAYLOAD, "Packed frames do not add up to the message");
+    return DONE;
+  }
+  let pending: Promise<void>[] | undefined;
+  for (const frame of frames) {
+    const done = receiveFrame(server, client, frame);
+    if (done !== DONE) (pending ??= []).push(done);
+  }
+  return pending ? Promise.all(pending).then(() => {}) : DONE;
+}
+
+/** One frame: a cancel, or a request for a plug. Never rejects. */
+function receiveFrame(server: Runtime, client: Connection, bytes: Uint8Array): Promise<void> {
+  const metrics = server.metrics;
   let message: SocketMessage;
   try {
     const frame = decodeFrame(bytes);
@@ -215,7 +248,7 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
           server.hub.routeYield(client, message.event, message.requestId, out, legacy);
           // Backpressure: the plug stays suspended at its yield until a slow
           // client has taken most of what is queued for it.
-          if (limit > 0 && client.bufferedAmount > limit) await client.drained(limit);
+          if (limit > 0 && client.overLimit(limit)) await client.drained(limit);
         }
       } catch (err) {
         return fail(server, client, message, err);

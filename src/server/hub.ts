@@ -23,6 +23,7 @@ import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, encodeFrame } from "../protocol/frame.ts";
 import { FrameEncoder } from "../protocol/frame_encoder.ts";
 import type { Connection } from "./connection.ts";
+import { Outbox } from "./outbox.ts";
 import { type LegacyRun, LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { checkRoomName, RoomTable } from "./rooms.ts";
 import { eventStream, requestStream } from "./sync_streams.ts";
@@ -56,6 +57,8 @@ export class Hub {
   readonly rooms: RoomTable<Connection> = new RoomTable();
   /** The way to other nodes. */
   readonly adapter: ClusterAdapter;
+  /** Flushes packing connections' batches at the end of each event-loop turn. */
+  readonly outbox: Outbox = new Outbox();
   readonly #encoder = new FrameEncoder();
   readonly #excludeSender: boolean;
   readonly #metrics: Metrics | undefined;

@@ -128,12 +128,14 @@ export class Runtime {
    * authentication said.
    *
    * @param legacy the client negotiated no ssocket subprotocol (see `protocol/subprotocol.ts`)
+   * @param pack the client negotiated `ssocket.pack.v1`: frames to it are packed per turn
    */
-  accept(socket: SocketLike, accepted: Accepted = {}, legacy = false): Connection {
+  accept(socket: SocketLike, accepted: Accepted = {}, legacy = false, pack = false): Connection {
     const connection = new Connection(
       socket,
       this.config.syncStateLimit,
       legacy,
+      pack ? this.hub.outbox : undefined,
       this.config.inputBufferLimit,
     );
     connection.api = new ClientHandle(connection, this);

@@ -66,7 +66,7 @@ async function upgrade(
     accepted = verdict;
   }
   // Without an ssocket token the client speaks the original format.
-  const { token, legacy } = negotiate(request.headers.get("sec-websocket-protocol"));
+  const { token, legacy, pack } = negotiate(request.headers.get("sec-websocket-protocol"));
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: runtime.config.idleTimeout,
     protocol: token,
@@ -74,7 +74,7 @@ async function upgrade(
   socket.binaryType = "arraybuffer";
   let connection: Connection | undefined;
   socket.onopen = () => {
-    connection = runtime.accept(socket, accepted, legacy);
+    connection = runtime.accept(socket, accepted, legacy, pack);
   };
   socket.onmessage = (event) => {
     if (connection) runtime.receive(connection, event.data);

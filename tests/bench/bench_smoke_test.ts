@@ -1,6 +1,6 @@
 /**
  * Smoke test of the bench: `bench/run.ts --quick` starts bare Deno and
- * ssocket as child processes, drives one short echo round with the load
+ * ssocket (driven unpacked and with `ssocket.pack.v1`) as child processes, drives one short echo round with the load
  * client process, stops everything and prints the table. The real bench
  * (`deno task bench`) is not part of the tests.
  */
@@ -31,6 +31,10 @@ Deno.test("bench/run.ts --quick runs one echo round end to end and prints the ta
   assert(/\| bare Deno \| [\d,]+ \| 1\.00x \|/.test(out), `no bare Deno row in:\n${out}`);
   assert(/\| ssocket \| [\d,]+ \| \d+\.\d\dx \|/.test(out), `no ssocket row in:\n${out}`);
   assert(/\| ssocket \|.*\| 0 \/ 0 \|$/m.test(out), `ssocket failed or lost requests:\n${out}`);
+  assert(
+    /\| ssocket, packed \| [\d,]+ \|.*\| 0 \/ 0 \|$/m.test(out),
+    `no packed ssocket row, or failed or lost requests:\n${out}`,
+  );
 });
 
 Deno.test("bench/run.ts rejects an unknown flag with a non-zero exit", async () => {
