@@ -18,7 +18,8 @@
 import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
-import { offeredProtocols } from "../protocol/subprotocol.ts";
+import { offeredProtocols, SUBPROTOCOL_RECOVERY_V1 } from "../protocol/subprotocol.ts";
+import type { SessionInfo } from "../protocol/recovery.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
 import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
@@ -32,6 +33,7 @@ import {
   webSocketUrl,
 } from "./options.ts";
 import { requestStreamKey, SyncState } from "./sync_state.ts";
+import { ClientSession } from "./session.ts";
 import type {
   EventMap,
   EventName,
@@ -79,6 +81,10 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #socketClosed?: PromiseWithResolvers<void>;
   /** Why the client is closed: what calls and `ready()` reject with from then on. */
   #finalError?: ConnectionError;
+  readonly #recovery: boolean;
+  readonly #session = new ClientSession((frame) => this.#write(frame));
+  /** Calls in flight when a resumable connection dropped: they resume, or fail on "reset". */
+  #orphans: Call<unknown>[] = [];
 
   /**
    * @param url `ws:`/`wss:` URL of the server; `http(s):` and, in a page,
@@ -97,6 +103,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.#bufferLimit = options.offlineBuffer ?? 0;
     this.#maxResyncs = options.maxResyncs ?? DEFAULT_MAX_RESYNCS;
+    this.#recovery = options.recovery ?? true;
     this.#open();
   }
 
@@ -268,7 +275,10 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
 
   #open(): void {
     // Offering ssocket's subprotocol is what gets binary SYNC deltas.
-    const protocols = offeredProtocols(this.#protocols);
+    const protocols = offeredProtocols(this.#protocols)
+      .filter((p) => this.#recovery || p !== SUBPROTOCOL_RECOVERY_V1);
+    const resume = this.#recovery ? this.#session.offer() : undefined;
+    if (resume) protocols.push(resume);
     if (this.#auth === undefined) return this.#openSocket(this.url, protocols);
     const auth = this.#auth;
     // The token is fetched anew for every attempt, so an expiring one refreshes.
@@ -297,13 +307,15 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#ws = ws;
     ws.onopen = () => this.#opened();
     ws.onmessage = (event) => {
-      handleFrame(event.data, {
+      const numbered = handleFrame(event.data, {
         calls: this.#calls,
         sync: this.#sync,
         emit: (name, payload, info) => this.#events.emit(name, payload, info),
         error: (err) => this.#connection.emit("error", err),
         resync: (call, err) => this.#resync(call, err),
+        session: (info) => this.#sessionStarted(info),
       });
+      if (numbered && this.#session.active && ws === this.#ws) this.#session.processed();
     };
     // Deno reports code 0 when the TCP connection ends without a close
     // frame; browsers report 1006 (abnormal closure), which is what it means.
@@ -318,6 +330,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#attempt = 0;
     const reconnected = this.#everOpened;
     this.#everOpened = true;
+    this.#session.active = this.#ws?.protocol === SUBPROTOCOL_RECOVERY_V1;
+    if (!this.#session.active) this.#session.forget();
     // "open" listeners run before the backlog goes out, so that what they
     // send (a re-join, a re-auth) reaches the server first. Then the calls
     // and sends made while offline, each in the order they were made.
@@ -331,17 +345,16 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #dropped(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.#ws) return;
     this.#ws = undefined;
-    // The server forgets its SYNC states with the connection; so do we.
-    this.#sync.clear();
     const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
-    for (const call of [...this.#calls.values()]) {
-      if (!call.sent) continue;
-      call.fail(
-        new ConnectionError(
-          ClientErrorCode.CONNECTION_LOST,
-          `${lost} while the call to "${call.event}" was in flight`,
-        ),
-      );
+    // Without a close frame the server keeps the session: calls and SYNC
+    // states wait for the resume. A close frame means it ended the session.
+    const resumable = this.#session.active && code === ABNORMAL_CLOSURE;
+    this.#session.stop();
+    if (resumable && this.#state !== "closed") {
+      this.#orphans.push(...[...this.#calls.values()].filter((call) => call.sent));
+    } else {
+      this.#session.forget();
+      this.#lose(lost);
     }
     if (this.#state === "closed") {
       this.#socketClosed?.resolve();
@@ -349,6 +362,50 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
       return;
     }
     this.#retry(code, reason);
+  }
+
+  /**
+   * The session is gone (the server closed it, or refused the resume): SYNC
+   * states start over and the calls in flight fail with `CONNECTION_LOST`.
+   */
+  #lose(why: string): void {
+    // The server forgets its SYNC states with the session; so do we.
+    this.#sync.clear();
+    const inFlight = new Set([...this.#orphans, ...this.#calls.values()]);
+    this.#orphans = [];
+    for (const call of inFlight) {
+      if (!call.sent) continue;
+      call.fail(
+        new ConnectionError(
+          ClientErrorCode.CONNECTION_LOST,
+          `${why} while the call to "${call.event}" was in flight`,
+        ),
+      );
+    }
+  }
+
+  /** The `$session` frame: the first on a recovery connection. */
+  #sessionStarted(info: SessionInfo): void {
+    const outcome = this.#session.started(info);
+    if (outcome === "recovered") {
+      this.#orphans = [];
+      this.#connection.emit("recovered", { id: info.id, missed: info.replay ?? 0 });
+    } else if (outcome === "reset") {
+      // Only the calls of the lost session fail, not those sent on this socket.
+      const orphans = this.#orphans;
+      this.#orphans = [];
+      for (const call of orphans) {
+        call.fail(
+          new ConnectionError(
+            ClientErrorCode.CONNECTION_LOST,
+            `The session was not resumed (${info.reason ?? "closed"}) ` +
+              `while the call to "${call.event}" was in flight`,
+          ),
+        );
+      }
+      this.#sync.clear();
+      this.#connection.emit("reset", { id: info.id, reason: info.reason });
+    }
   }
 
   /** Schedules the next attempt after a drop (or a failed auth), or gives up. */

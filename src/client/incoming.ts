@@ -13,6 +13,7 @@
 import { EventType } from "../protocol/event_type.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, type Frame } from "../protocol/frame.ts";
+import { SESSION_EVENT, type SessionInfo } from "../protocol/recovery.ts";
 import type { Call } from "./call.ts";
 import { CallError, ClientErrorCode, NotFoundError, SsocketError } from "./errors.ts";
 import { eventStreamKey, requestStreamKey, type SyncState } from "./sync_state.ts";
@@ -37,6 +38,8 @@ export interface FrameRouter {
   error(error: SsocketError): void;
   /** A call's SYNC delta failed its check: send the call again. */
   resync(call: Call<unknown>, cause: ProtocolError): void;
+  /** A `$session` frame (recovery): which session this connection is. */
+  session(info: SessionInfo): void;
 }
 
 const DELTA_CODES: ReadonlySet<string> = new Set([
@@ -45,21 +48,40 @@ const DELTA_CODES: ReadonlySet<string> = new Set([
   ErrorCode.DELTA_CHECKSUM_MISMATCH,
 ]);
 
-/** Decodes one WebSocket message and delivers it; never throws. */
-export function handleFrame(data: unknown, router: FrameRouter): void {
+/**
+ * Decodes one WebSocket message and delivers it; never throws.
+ *
+ * @returns false for a `$session` frame, the one frame recovery does not number
+ */
+export function handleFrame(data: unknown, router: FrameRouter): boolean {
   if (!(data instanceof ArrayBuffer)) {
     router.error(new SsocketError(ClientErrorCode.BAD_FRAME, "Server sent a text message"));
-    return;
+    return true;
   }
   let frame: Frame;
   try {
     frame = decodeFrame(new Uint8Array(data));
   } catch (err) {
     router.error(badFrame(err));
-    return;
+    return true;
   }
-  if (frame.requestId === undefined) pushed(frame, router);
-  else reply(frame, frame.requestId, router);
+  if (frame.requestId !== undefined) reply(frame, frame.requestId, router);
+  else if (frame.event !== SESSION_EVENT) pushed(frame, router);
+  else return !session(frame, router);
+  return true;
+}
+
+/** Hands a `$session` frame's payload over; true if it was one. */
+function session(frame: Frame, router: FrameRouter): boolean {
+  let info: SessionInfo;
+  try {
+    info = decodeJsonPayload(frame) as SessionInfo;
+  } catch (err) {
+    router.error(badFrame(err));
+    return false;
+  }
+  router.session(info);
+  return true;
 }
 
 function reply(frame: Frame, requestId: number, router: FrameRouter): void {

@@ -15,10 +15,10 @@
  *
  * @example
  * ```ts
- * import { negotiate, offeredProtocols, SUBPROTOCOL_V1 } from "./subprotocol.ts";
+ * import { negotiate, offeredProtocols, SUBPROTOCOL_RECOVERY_V1 } from "./subprotocol.ts";
  * const header = offeredProtocols(["chat"]).join(", "); // what the client sends
  * const chosen = negotiate(header);
- * console.log(chosen.token === SUBPROTOCOL_V1, chosen.legacy); // true false
+ * console.log(chosen.token === SUBPROTOCOL_RECOVERY_V1, chosen.legacy); // true false
  * console.log(negotiate(null).legacy); // true
  * ```
  * @module
@@ -27,8 +27,20 @@
 /** The prefix of a subprotocol that carries an auth token (see `auth.ts`); never an answer. */
 export const TOKEN_PROTOCOL_PREFIX = "ssocket.token.";
 
+/**
+ * The prefix of a subprotocol that presents a session to resume:
+ * `ssocket.session.<session token>.<last frame number>`; never an answer.
+ */
+export const SESSION_PROTOCOL_PREFIX = "ssocket.session.";
+
 /** ssocket's own protocol, version 1: binary SYNC deltas, calls, cancel frames. */
 export const SUBPROTOCOL_V1 = "ssocket.v1";
+
+/**
+ * `ssocket.v1` plus missed-message recovery: a `$session` frame first, every
+ * later frame counted, `$ack` frames from the client (see docs/PROTOCOL.md).
+ */
+export const SUBPROTOCOL_RECOVERY_V1 = "ssocket.recovery.v1";
 
 /**
  * One subprotocol token. Every token here means ssocket's own protocol
@@ -38,10 +50,15 @@ export const SUBPROTOCOL_V1 = "ssocket.v1";
 export interface Subprotocol {
   /** The token in `Sec-WebSocket-Protocol`. */
   readonly token: string;
+  /** Sessions, frame counting and resume (see `src/recovery/`). */
+  readonly recovery?: boolean;
 }
 
 /** Every token this version understands, most capable first (the client offers them in this order). */
-export const SUBPROTOCOLS: readonly Subprotocol[] = [{ token: SUBPROTOCOL_V1 }];
+export const SUBPROTOCOLS: readonly Subprotocol[] = [
+  { token: SUBPROTOCOL_RECOVERY_V1, recovery: true },
+  { token: SUBPROTOCOL_V1 },
+];
 
 /** The outcome of negotiation for one connection. */
 export interface Negotiated {
@@ -56,6 +73,8 @@ export interface Negotiated {
    * arrays instead of binary deltas.
    */
   readonly legacy: boolean;
+  /** True when the chosen token includes missed-message recovery. */
+  readonly recovery?: boolean;
 }
 
 const LEGACY: Negotiated = { token: undefined, legacy: true };
@@ -75,19 +94,27 @@ export function parseProtocolHeader(header: string | null): string[] {
  * wins, so a newer token is chosen over the one it extends).
  *
  * @param header the request's `Sec-WebSocket-Protocol` header
+ * @param recovery whether this server offers recovery (`recovery.isOn`); else such tokens are passed over
  */
-export function negotiate(header: string | null): Negotiated {
+export function negotiate(header: string | null, recovery = true): Negotiated {
   const offered = parseProtocolHeader(header);
   for (const protocol of SUBPROTOCOLS) {
+    if (protocol.recovery && !recovery) continue;
     if (offered.includes(protocol.token)) {
-      return { token: protocol.token, legacy: false };
+      // Only a recovery token says so, so a plain answer stays { token, legacy }.
+      return protocol.recovery
+        ? { token: protocol.token, legacy: false, recovery: true }
+        : { token: protocol.token, legacy: false };
     }
   }
   if (offered.length === 0) return LEGACY;
   // Browsers fail a handshake whose answer is missing or was not offered, so
   // a legacy client that offered protocols of its own gets one of them back:
   // one that carries no token when there is one (a token is never echoed).
-  const answer = offered.find((p) => !p.startsWith(TOKEN_PROTOCOL_PREFIX)) ?? offered[0];
+  const answer =
+    offered.find((p) =>
+      !p.startsWith(TOKEN_PROTOCOL_PREFIX) && !p.startsWith(SESSION_PROTOCOL_PREFIX)
+    ) ?? offered[0];
   return { token: answer, legacy: true };
 }
 

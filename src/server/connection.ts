@@ -17,6 +17,7 @@ import { CloseCode } from "../protocol/errors.ts";
 import type { Client, Identity } from "../plugs/api.ts";
 import { LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { SyncStreams } from "./sync_streams.ts";
+import type { Session } from "../recovery/session.ts";
 
 /** What a connection needs from the transport's socket; a WebSocket fits. */
 export interface SocketLike {
@@ -40,7 +41,7 @@ const DRAIN_POLL_MS = 10;
 /** A live connection and everything the runtime tracks for it. */
 export class Connection {
   /** Stable id, unique across nodes (a random UUID). */
-  readonly id: string = crypto.randomUUID();
+  readonly id: string;
   /**
    * SYNC state of this connection's streams: binary-delta bases, or for a
    * legacy connection (no ssocket subprotocol) the original frames.
@@ -52,7 +53,12 @@ export class Connection {
   api!: Client;
   /** Who connected, from authentication; plugs read it through `api.identity`. */
   identity?: Identity;
-  readonly #socket: SocketLike;
+  /** Its recovery session, when the client negotiated `ssocket.recovery.v1`. */
+  session?: Session;
+  /** True once the server closed it on purpose: such a connection is not kept for a resume. */
+  closedByServer = false;
+  /** Undefined while a recovery session waits for its client to come back. */
+  #socket: SocketLike | undefined;
   readonly #running = new Set<AsyncIterator<unknown>>();
   /** Running correlated calls by request id, so a cancel frame can end one. */
   readonly #calls = new Map<number, AsyncIterator<unknown>>();
@@ -65,8 +71,15 @@ export class Connection {
    * @param socket the transport's socket
    * @param syncStateLimit most bytes of SYNC state kept for this connection
    * @param legacy the client speaks the original serverless-sockets format
+   * @param id a session's id, for a connection restored from another node; a new UUID otherwise
    */
-  constructor(socket: SocketLike, syncStateLimit: number, legacy = false) {
+  constructor(
+    socket: SocketLike | undefined,
+    syncStateLimit: number,
+    legacy = false,
+    id?: string,
+  ) {
+    this.id = id ?? crypto.randomUUID();
     this.#socket = socket;
     this.sync = legacy ? new LegacySyncStreams(syncStateLimit) : new SyncStreams(syncStateLimit);
   }
@@ -76,14 +89,50 @@ export class Connection {
     return this.sync instanceof LegacySyncStreams;
   }
 
-  /** True until the connection closes; nothing is sent after that. */
+  /**
+   * True until the connection closes; nothing is sent after that. A session
+   * waiting for its client stays open: what is sent to it is kept for replay.
+   */
   get isOpen(): boolean {
-    return !this.#closed && this.#socket.readyState === OPEN;
+    return !this.#closed && (this.#socket === undefined || this.#socket.readyState === OPEN);
   }
 
-  /** Bytes queued on the socket and not yet sent (for backpressure). */
+  /** True while a recovery session waits for its client (no socket). */
+  get detached(): boolean {
+    return this.#socket === undefined && !this.#closed;
+  }
+
+  /** Bytes queued on the socket and not yet sent (for backpressure); 0 without a socket. */
   get bufferedAmount(): number {
-    return this.#socket.bufferedAmount;
+    return this.#socket?.bufferedAmount ?? 0;
+  }
+
+  /** True if `socket` is the one this connection writes to (not one a resume replaced). */
+  holds(socket: SocketLike): boolean {
+    return this.#socket === socket;
+  }
+
+  /** The client dropped; its session keeps the connection until it resumes or expires. */
+  detach(): void {
+    this.#socket = undefined;
+    this.setExpiryTimer(undefined);
+  }
+
+  /**
+   * A resume brings a new socket. A socket still held (its loss not yet
+   * noticed) is closed with 4002 and returned.
+   */
+  attach(socket: SocketLike): SocketLike | undefined {
+    const old = this.#socket;
+    this.#socket = socket;
+    if (old !== undefined && old !== socket) {
+      try {
+        old.close(CloseCode.SESSION_RESUMED, "Session resumed on another connection");
+      } catch {
+        // Already closing.
+      }
+    }
+    return old;
   }
 
   /**
@@ -92,14 +141,14 @@ export class Connection {
    * reached when a client is already behind.
    */
   async drained(limit: number): Promise<void> {
-    while (this.isOpen && this.#socket.bufferedAmount > limit) {
+    while (this.isOpen && this.bufferedAmount > limit) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
   }
 
   /** Writes an encoded frame; false (and nothing sent) if the socket is not open. */
   write(frame: Uint8Array): boolean {
-    if (!this.isOpen) return false;
+    if (!this.isOpen || this.#socket === undefined) return false;
     try {
       this.#socket.send(frame);
       return true;
@@ -112,6 +161,12 @@ export class Connection {
   /** Closes the connection with a WebSocket close code and reason. */
   close(code: number = CloseCode.NORMAL, reason = ""): void {
     if (this.#closed) return;
+    this.closedByServer = true;
+    if (this.#socket === undefined) {
+      // No socket will report a close: the session ends here.
+      this.session?.end();
+      return;
+    }
     try {
       this.#socket.close(code, reason);
     } catch {
@@ -165,6 +220,7 @@ export class Connection {
   /** Called once when the socket has closed: ends running plugs, frees SYNC state. */
   dispose(): void {
     this.#closed = true;
+    this.#socket = undefined;
     clearTimeout(this.#expiry);
     this.sync.clear();
     for (const generator of this.#running) {

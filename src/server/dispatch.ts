@@ -22,6 +22,7 @@ import { SocketMessage } from "./message.ts";
 import type { Runtime } from "./runtime.ts";
 import { requestStream } from "./sync_streams.ts";
 import { AUTH_EVENT } from "../protocol/auth.ts";
+import { ACK_EVENT } from "../protocol/recovery.ts";
 import { reauthenticate } from "./auth.ts";
 import { fields } from "../log.ts";
 
@@ -114,6 +115,11 @@ export function receive(
   const plug = server.plugs.get(message.event);
   if (plug) return run(server, client, plug, message);
   if (message.event === AUTH_EVENT) return renewAuth(server, client, message);
+  if (message.event === ACK_EVENT && client.session) {
+    // Acknowledgements free the session's replay buffer; they get no answer.
+    server.sessions?.ack(client, message.payload);
+    return DONE;
+  }
   return server.source.resolve(message.event).then((found) =>
     found ? run(server, client, found, message) : notFound(server, client, message)
   );

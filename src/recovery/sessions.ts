@@ -1,0 +1,196 @@
+/**
+ * The recovery sessions of one runtime: opened when a connection that
+ * negotiated `ssocket.recovery.v1` is accepted, kept for `recovery.window`
+ * seconds when its client drops without a goodbye, resumed when the client
+ * comes back with the secret, and ended when the window passes. While a
+ * session waits, its connection stays in the hub and in its rooms, so what
+ * is sent to it (room broadcasts, `sendTo`, the yields of its running
+ * plugs) is numbered and kept for the replay.
+ *
+ * @example
+ * ```ts ignore
+ * const sessions = new Sessions(runtime, { window: 120, maxBytes: 1_048_576 });
+ * sessions.open(connection, identity); // sends $session
+ * sessions.keep(connection, 1006); // true: kept for a resume
+ * ```
+ * @module
+ */
+
+import type { Identity } from "../plugs/api.ts";
+import { CloseCode } from "../protocol/errors.ts";
+import {
+  type ResetReason,
+  type ResumeRequest,
+  SESSION_EVENT,
+  type SessionInfo,
+  splitToken,
+} from "../protocol/recovery.ts";
+import type { Connection, SocketLike } from "../server/connection.ts";
+import type { Hub } from "../server/hub.ts";
+import { identityKey, Session } from "./session.ts";
+
+/** What sessions need from the runtime. */
+export interface SessionsHost {
+  /** Where the `$session` frame and replays go out. */
+  readonly hub: Hub;
+  /** Ends a connection for good: rooms left, plugs stopped, disconnect hooks run. */
+  end(connection: Connection): void;
+}
+
+/** `recovery.window` (seconds) and `recovery.maxBytes`. */
+export interface SessionLimits {
+  window: number;
+  maxBytes: number;
+}
+
+/** A session whose secret was presented and used up, and the last frame its client processed. */
+export interface Claimed {
+  session: Session;
+  seq: number;
+}
+
+/** Every session of one runtime, by connection id. */
+export class Sessions {
+  readonly #host: SessionsHost;
+  readonly #windowMs: number;
+  readonly #maxBytes: number;
+  readonly #sessions = new Map<string, Session>();
+  /** Ids of sessions lost to overflow, until their window passes, so a resume says why. */
+  readonly #overflowed = new Map<string, ReturnType<typeof setTimeout>>();
+  #closing = false;
+
+  constructor(host: SessionsHost, limits: SessionLimits) {
+    this.#host = host;
+    this.#windowMs = limits.window * 1000;
+    this.#maxBytes = limits.maxBytes;
+  }
+
+  /** How many sessions are waiting for their client. */
+  get waiting(): number {
+    let count = 0;
+    for (const session of this.#sessions.values()) if (session.connection.detached) count++;
+    return count;
+  }
+
+  /** The session of connection `id`, if there is one here. */
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /**
+   * Gives a new connection its session and sends the `$session` frame,
+   * before anything else reaches the client.
+   *
+   * @param reason why the resume the client asked for was refused, if it asked
+   */
+  open(connection: Connection, identity: Identity | undefined, reason?: ResetReason): Session {
+    const session = new Session(connection, {
+      maxBytes: this.#maxBytes,
+      identity,
+      onOverflow: (lost) => this.#lost(lost),
+      onEnd: (ended) => this.#host.end(ended.connection),
+    });
+    connection.session = session;
+    this.#sessions.set(connection.id, session);
+    const info: SessionInfo = { id: connection.id, token: session.issueToken(), resumed: false };
+    if (reason !== undefined) info.reason = reason;
+    this.#host.hub.control(connection, SESSION_EVENT, info);
+    return session;
+  }
+
+  /**
+   * The socket of `connection` closed: keeps the session for the window if
+   * it can be resumed (the client did not close it with 1000, the server did
+   * not close it, nothing overflowed, the server is not closing).
+   *
+   * @returns true if kept (the connection stays, without a socket)
+   */
+  keep(connection: Connection, code: number | undefined): boolean {
+    const session = connection.session;
+    if (
+      !session || session.lost !== undefined || connection.closedByServer ||
+      code === CloseCode.NORMAL || this.#closing || this.#windowMs <= 0
+    ) {
+      return false;
+    }
+    connection.detach();
+    session.droppedAt = Date.now();
+    session.timer = setTimeout(() => this.#host.end(connection), this.#windowMs);
+    return true;
+  }
+
+  /**
+   * Checks a resume request and uses up its secret: the same token never
+   * resumes twice, whoever presents it.
+   *
+   * @returns the session and frame number, or why it cannot be resumed
+   */
+  claim(request: ResumeRequest, identity: Identity | undefined): Claimed | ResetReason {
+    const { id, secret } = splitToken(request.token);
+    if (this.#overflowed.has(id)) return "overflow";
+    const session = this.#sessions.get(id);
+    if (!session) return "unknown";
+    if (session.lost !== undefined) return session.lost;
+    if (session.identityKey !== identityKey(identity) || !session.consume(secret)) return "refused";
+    const { acked, seq } = session.buffer;
+    if (request.seq < acked || request.seq > seq) return "refused";
+    return { session, seq: request.seq };
+  }
+
+  /**
+   * Puts a claimed session on its new socket: the `$session` frame with a
+   * fresh secret, then every missed frame in order.
+   *
+   * @returns false if the session ended since it was claimed
+   */
+  resume(socket: SocketLike, claimed: Claimed): boolean {
+    const { session, seq } = claimed;
+    const connection = session.connection;
+    if (session.lost !== undefined || this.#sessions.get(connection.id) !== session) return false;
+    const frames = session.buffer.resume(seq);
+    if (!frames) return false;
+    clearTimeout(session.timer);
+    session.timer = undefined;
+    session.droppedAt = undefined;
+    connection.attach(socket);
+    const info: SessionInfo = {
+      id: connection.id,
+      token: session.issueToken(),
+      resumed: true,
+      replay: frames.length,
+    };
+    this.#host.hub.control(connection, SESSION_EVENT, info);
+    for (const { frame, sync } of frames) session.send(frame, sync, true);
+    return true;
+  }
+
+  /** The client acknowledged frames up to `seq`. */
+  ack(connection: Connection, seq: unknown): void {
+    if (typeof seq === "number") connection.session?.buffer.ack(seq);
+  }
+
+  /** A connection ended for good: its session goes too (an overflow leaves its reason behind). */
+  forget(connection: Connection): void {
+    const session = connection.session;
+    if (!session || this.#sessions.get(connection.id) !== session) return;
+    clearTimeout(session.timer);
+    session.buffer.clear();
+    this.#sessions.delete(connection.id);
+    if (session.lost === "overflow" && !this.#closing && this.#windowMs > 0) {
+      const id = connection.id;
+      this.#overflowed.set(id, setTimeout(() => this.#overflowed.delete(id), this.#windowMs));
+    }
+  }
+
+  /** The server closes: no session is kept from now on, and no timer is left behind. */
+  close(): void {
+    this.#closing = true;
+    for (const timer of this.#overflowed.values()) clearTimeout(timer);
+    this.#overflowed.clear();
+  }
+
+  /** Frames outgrew `recovery.maxBytes`: a waiting session ends now, a connected one at its drop. */
+  #lost(session: Session): void {
+    if (session.connection.detached) this.#host.end(session.connection);
+  }
+}
