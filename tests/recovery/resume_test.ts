@@ -51,3 +51,33 @@ Deno.test("SsocketClient cut off for 3 s gets back its id, rooms, data, all 500 
     await client.close();
   }
 });
+
+Deno.test("SsocketClient's call in flight across a drop resumes when its plug kept running", async () => {
+  const gate = Promise.withResolvers<void>();
+  (globalThis as { recoveryGate?: Promise<void> }).recoveryGate = gate.promise;
+  await using srv = await startServer({
+    plugs: {
+      "slow.ts": `export async function* slow() {
+        yield { payload: 1 };
+        await globalThis.recoveryGate;
+        yield { payload: 2 };
+      }`,
+    },
+  });
+  await using proxy = TcpProxy.start(srv.url);
+  const client = new SsocketClient(proxy.url, { reconnect: { initialDelay: 200, jitter: 0 } });
+  try {
+    await client.ready();
+    const replies = client.call("slow", null, { timeout: 0 })[Symbol.asyncIterator]();
+    assert.deepEqual(await replies.next(), { value: 1, done: false });
+    const recovered = nextEvent(client, "recovered");
+    proxy.cut();
+    gate.resolve(); // the plug yields its second value while the client is away
+    assert.equal((await recovered).missed, 2); // the reply and the END
+    assert.deepEqual(await replies.next(), { value: 2, done: false });
+    assert.deepEqual(await replies.next(), { value: undefined, done: true });
+  } finally {
+    delete (globalThis as { recoveryGate?: Promise<void> }).recoveryGate;
+    await client.close();
+  }
+});
