@@ -27,7 +27,7 @@ interface Pair {
 /** A proxy that forwards `ws://127.0.0.1:<port>/` to a target port. */
 export class TcpProxy implements AsyncDisposable {
   readonly #listener: Deno.TcpListener;
-  readonly #target: number;
+  #target: number;
   readonly #pairs = new Set<Pair>();
   readonly #accepting: Promise<void>;
 
@@ -46,6 +46,11 @@ export class TcpProxy implements AsyncDisposable {
   /** The URL clients connect to. */
   get url(): string {
     return `ws://127.0.0.1:${this.#listener.addr.port}/`;
+  }
+
+  /** Sends the next connections to another server (a client "reconnecting to another node"). */
+  retarget(url: string): void {
+    this.#target = Number(new URL(url).port);
   }
 
   /** Connections open through the proxy (cut ones that are still silent included). */

@@ -85,6 +85,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   readonly #session = new ClientSession((frame) => this.#write(frame));
   /** Calls in flight when a resumable connection dropped: they resume, or fail on "reset". */
   #orphans: Call<unknown>[] = [];
+  /** After a move to another node: the frame number after which orphans fail (their plugs stopped). */
+  #orphansEndAt?: number;
 
   /**
    * @param url `ws:`/`wss:` URL of the server; `http(s):` and, in a page,
@@ -315,7 +317,10 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
         resync: (call, err) => this.#resync(call, err),
         session: (info) => this.#sessionStarted(info),
       });
-      if (numbered && this.#session.active && ws === this.#ws) this.#session.processed();
+      if (numbered && this.#session.active && ws === this.#ws) {
+        this.#session.processed();
+        if (this.#session.seq === this.#orphansEndAt) this.#endOrphans();
+      }
     };
     // Deno reports code 0 when the TCP connection ends without a close
     // frame; browsers report 1006 (abnormal closure), which is what it means.
@@ -388,8 +393,11 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #sessionStarted(info: SessionInfo): void {
     const outcome = this.#session.started(info);
     if (outcome === "recovered") {
-      this.#orphans = [];
       this.#connection.emit("recovered", { id: info.id, missed: info.replay ?? 0 });
+      // On another node the calls' plugs did not come along: they end after the replay.
+      this.#orphansEndAt = info.moved ? this.#session.seq + (info.replay ?? 0) : undefined;
+      if (!info.moved) this.#orphans = [];
+      else if (!info.replay) this.#endOrphans();
     } else if (outcome === "reset") {
       // Only the calls of the lost session fail, not those sent on this socket.
       const orphans = this.#orphans;
@@ -405,6 +413,19 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
       }
       this.#sync.clear();
       this.#connection.emit("reset", { id: info.id, reason: info.reason });
+    }
+  }
+
+  /** Calls whose plugs stopped when their session moved to another node. */
+  #endOrphans(): void {
+    this.#orphansEndAt = undefined;
+    for (const call of this.#orphans.splice(0)) {
+      call.fail(
+        new ConnectionError(
+          ClientErrorCode.CONNECTION_LOST,
+          `The session moved to another node while the call to "${call.event}" was in flight`,
+        ),
+      );
     }
   }
 

@@ -55,6 +55,8 @@ export class ReplayBuffer {
   #overflowed = false;
   /** The SYNC state of each stream as of frame `acked`: what resumed deltas start from. */
   #bases = new Map<string, Uint8Array>();
+  /** Bases changed by the last `ack`, for a mirror to write. */
+  #changed = new Map<string, Uint8Array>();
 
   /** @param maxBytes `recovery.maxBytes` */
   constructor(maxBytes: number) {
@@ -110,6 +112,7 @@ export class ReplayBuffer {
    */
   ack(seq: number): boolean {
     if (!Number.isSafeInteger(seq) || seq < this.#acked || seq > this.#seq) return false;
+    this.#changed = new Map();
     let cut = 0;
     while (cut < this.#entries.length && this.#entries[cut].seq <= seq) {
       this.#forget(this.#entries[cut++]);
@@ -159,6 +162,43 @@ export class ReplayBuffer {
     return out;
   }
 
+  /** The SYNC state of each stream as of frame `acked`. */
+  get bases(): ReadonlyMap<string, Uint8Array> {
+    return this.#bases;
+  }
+
+  /** The SYNC bases the last `ack` moved, by stream. */
+  get changedBases(): Map<string, Uint8Array> {
+    return this.#changed;
+  }
+
+  /**
+   * Takes over a session another node kept: its frames after `acked`, the
+   * SYNC bases as of `acked`.
+   *
+   * @returns the latest SYNC state of each stream, which the connection's
+   *   SYNC streams continue from
+   */
+  load(
+    acked: number,
+    seq: number,
+    frames: (ReplayFrame & { seq: number })[],
+    bases: ReadonlyMap<string, Uint8Array>,
+  ): Map<string, Uint8Array> {
+    this.clear();
+    this.#acked = acked;
+    this.#seq = seq;
+    this.#bases = new Map(bases);
+    const latest = new Map(bases);
+    for (const { seq, frame, sync } of frames) {
+      const bytes = frame.length + (sync ? sync.state.length : 0);
+      this.#entries.push({ seq, frame, sync, bytes });
+      this.#bytes += bytes;
+      if (sync) latest.set(sync.stream, sync.state);
+    }
+    return latest;
+  }
+
   /** Drops everything (the session ended or overflowed). */
   clear(): void {
     this.#entries = [];
@@ -171,6 +211,7 @@ export class ReplayBuffer {
     this.#bytes -= entry.bytes;
     if (entry.sync) {
       this.#bases.set(entry.sync.stream, entry.sync.state);
+      this.#changed.set(entry.sync.stream, entry.sync.state);
     } else if (entry.frame[TYPE_OFFSET] & FLAG_END) {
       this.#bases.delete(requestStream(peekRequestId(entry.frame)!));
     }

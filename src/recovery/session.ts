@@ -19,6 +19,7 @@ import type { Identity } from "../plugs/api.ts";
 import type { ResetReason } from "../protocol/recovery.ts";
 import type { Connection } from "../server/connection.ts";
 import { ReplayBuffer, type SyncNote } from "./replay_buffer.ts";
+import type { MirroredFrame } from "./mirror.ts";
 
 /** Bytes of randomness in a session secret: 256 bits, never guessed. */
 const SECRET_BYTES = 32;
@@ -33,6 +34,10 @@ export interface SessionOptions {
   onOverflow(session: Session): void;
   /** The session must end now (closed by a plug while its client was away). */
   onEnd(session: Session): void;
+  /** A frame was kept: a cluster mirrors it. */
+  onRecord?(frame: MirroredFrame): void;
+  /** Its rooms changed: a cluster writes them (and the data) down. */
+  onChange?(session: Session): void;
 }
 
 /** A connection's recovery state. */
@@ -49,6 +54,8 @@ export class Session {
   timer?: ReturnType<typeof setTimeout>;
   /** When the client dropped (ms since the epoch), while it is away. */
   droppedAt?: number;
+  /** True when it was taken over from another node (its plugs did not come along). */
+  moved = false;
   #secretHash?: Uint8Array;
   readonly #options: SessionOptions;
 
@@ -85,12 +92,19 @@ export class Session {
 
   /** Numbers and keeps `frame`, and writes it if the client is connected. Always true. */
   send(frame: Uint8Array, sync?: SyncNote, owned = false): boolean {
-    if (!this.buffer.record(frame, sync, owned) && this.lost === undefined) {
+    if (this.buffer.record(frame, sync, owned)) {
+      this.#options.onRecord?.({ seq: this.buffer.seq, frame, sync });
+    } else if (this.lost === undefined) {
       this.lost = "overflow";
       this.#options.onOverflow(this);
     }
     this.connection.write(frame);
     return true;
+  }
+
+  /** Its rooms changed. */
+  changed(): void {
+    this.#options.onChange?.(this);
   }
 
   /** Ends the session now. */

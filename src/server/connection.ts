@@ -119,10 +119,11 @@ export class Connection {
   }
 
   /**
-   * A resume brings a new socket. A socket still held (its loss not yet
-   * noticed) is closed with 4002 and returned.
+   * A resume brings a new socket (or, when the session moves to another
+   * node, none). A socket still held (its loss not yet noticed) is closed
+   * with 4002 and returned.
    */
-  attach(socket: SocketLike): SocketLike | undefined {
+  attach(socket: SocketLike | undefined): SocketLike | undefined {
     const old = this.#socket;
     this.#socket = socket;
     if (old !== undefined && old !== socket) {

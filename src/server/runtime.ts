@@ -20,7 +20,7 @@ import { CloseCode } from "../protocol/errors.ts";
 import { fields, Logger } from "../log.ts";
 import { PlugRegistry } from "../plugs/registry.ts";
 import type { PlugSource } from "../plugs/loader.ts";
-import type { Authenticator, ConnectionHook, Server } from "../plugs/api.ts";
+import type { Authenticator, ConnectionHook, Identity, Server } from "../plugs/api.ts";
 import type { Plug } from "../plugs/types.ts";
 import { Connection, type SocketLike } from "./connection.ts";
 import { ClientHandle, ServerHandle } from "./handles.ts";
@@ -112,7 +112,10 @@ export class Runtime {
     this.presence = new Presence(this.hub, (message, err) => this.log.warn(`${message}:`, err));
     this.plugs = options.plugs ?? new PlugRegistry();
     this.source = options.source ?? NO_SOURCE;
-    if (options.config.recovery.isOn) this.sessions = new Sessions(this, options.config.recovery);
+    if (options.config.recovery.isOn) {
+      const { recovery } = options.config;
+      this.sessions = new Sessions(this, recovery, this.hub.adapter.sessions?.(recovery.window));
+    }
   }
 
   /** The WebSocket URL clients connect to, once listening. */
@@ -120,6 +123,15 @@ export class Runtime {
     if (!this.addr) return undefined;
     const host = this.addr.hostname === "0.0.0.0" ? "localhost" : this.addr.hostname;
     return `${this.addr.secure ? "wss" : "ws"}://${host}:${this.addr.port}/`;
+  }
+
+  /** A connection for a session taken over from another node; its resume attaches a socket. */
+  adopt(id: string, identity: Identity | undefined): Connection {
+    const connection = new Connection(undefined, this.config.syncStateLimit, false, id);
+    connection.api = new ClientHandle(connection, this);
+    connection.identity = identity;
+    this.hub.add(connection);
+    return connection;
   }
 
   /** Runs `hook` for each new connection; returns a function that removes it. */

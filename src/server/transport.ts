@@ -97,12 +97,13 @@ async function upgrade(
 }
 
 /** Checks a resume request; a refused one starts a fresh session that says why. */
-function claim(
+async function claim(
   runtime: Runtime,
   resume: ResumeRequest,
   accepted: Accepted,
-): RecoveryStart | Promise<RecoveryStart> {
-  const claimed = runtime.sessions!.claim(resume, accepted.identity);
+): Promise<RecoveryStart> {
+  // Local sessions answer at once; one held by another node is taken over first.
+  const claimed = await runtime.sessions!.claim(resume, accepted.identity);
   if (typeof claimed !== "string") return claimed;
   runtime.log.info(`Refused to resume a session (${claimed})`, fields({ reason: claimed }));
   return { reason: claimed };
