@@ -174,9 +174,9 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    *
    * `"$presence"` is the runtime's own event, typed for every client: each
    * member of a room gets a `PresenceChange` when someone joins or
-   * leaves it (its own join included). Listeners stay across reconnects, but
-   * rooms do not: the server forgets a dropped connection's rooms, so a
-   * page joins again on `onConnection("open")`.
+   * leaves it (its own join included). Listeners stay across reconnects;
+   * rooms only when the session is recovered, so a page joins again on
+   * `onConnection("reset")` (or "open" against a server without recovery).
    *
    * @returns a function that removes the listener
    *
