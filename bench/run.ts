@@ -11,7 +11,7 @@
  * - `--rounds N`: rounds per scenario (default 3)
  * - `--only a,b`: scenarios by name: echo, echo1, stream, metrics, broadcast,
  *   idle, reload, edits, delta, rooms (needs `redis-server`; the bench starts its own),
- *   sequential
+ *   sequential, recovery
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -30,6 +30,7 @@ import { REDIS_MISSING } from "./lib/redis.ts";
 import { metricsCost } from "./scenarios/metrics_cost.ts";
 import { Report } from "./lib/sections.ts";
 import { sequentialCalls } from "./scenarios/sequential.ts";
+import { recovery } from "./scenarios/recovery.ts";
 
 const ALL = [
   "echo",
@@ -43,6 +44,7 @@ const ALL = [
   "delta",
   "rooms",
   "sequential",
+  "recovery",
 ];
 const NODE_DIR = fileURLToPath(new URL("./node/", import.meta.url));
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.md", import.meta.url));
@@ -219,6 +221,10 @@ async function main(): Promise<boolean> {
     progress("sequential calls through the client library: first() vs all()");
     const calls = 300;
     report.sequential(calls, await sequentialCalls({ calls, rounds: options.rounds }, progress));
+  }
+  if (want("recovery")) {
+    progress("recovery: 200 waiting sessions with 100 frames each, then every one resumes");
+    report.recovery(await recovery({ sessions: 200, rounds: options.rounds }, progress));
   }
   if (want("delta")) {
     if (existsSync(DELTA_BENCH)) {
