@@ -105,6 +105,16 @@ export interface IsolationOptions {
   allowRun: string;
 }
 
+/** Missed-message recovery for clients that negotiate `ssocket.recovery.v1` (the client library does). */
+export interface RecoveryOptions {
+  /** Offer recovery: sessions, numbered frames and resume after a drop. Off, such clients get plain `ssocket.v1`. */
+  isOn: boolean;
+  /** Seconds a dropped client's session (id, rooms, data, missed frames) is kept for it to resume; then it ends and its rooms hear it left. */
+  window: number;
+  /** Most bytes of frames kept per session that its client has not acknowledged; past it the session can no longer be resumed (the client gets "reset"). */
+  maxBytes: number;
+}
+
 /** The whole ssocket configuration. Pass it to the server; never read it from a global. */
 export interface Config {
   /** Largest accepted WebSocket message in bytes, checked before any decoding. Larger ones get an ERROR frame with code PAYLOAD_TOO_LARGE. */
@@ -165,6 +175,8 @@ export interface Config {
   statusShowsEvents: boolean;
   /** Log line format: "text" for people or "json" for log shippers (one object per line with time, level, msg and fields). */
   logFormat: LogFormat;
+  /** Missed-message recovery: on or off, window and bytes per session. */
+  recovery: RecoveryOptions;
   /** Milliseconds that running plugs may take to finish after SIGTERM (new messages answer ERROR SHUTTING_DOWN) before connections are closed with 1001. */
   shutdownGrace: number;
   /** Plug isolation: where plug code runs and what it may do. */
@@ -214,6 +226,7 @@ export const defaultConfig: Config = {
     allowWrite: "",
     allowRun: "",
   },
+  recovery: { isOn: true, window: 120, maxBytes: 1_048_576 },
 };
 
 /** A partial configuration: any field, nested fields included, may be left out. */

@@ -13,7 +13,8 @@
  *   (unpacked and packed), metrics, broadcast (10,000 receivers),
  *   idle, reload, edits, delta, rooms (needs `redis-server`; the bench starts its own),
  *   sequential, binary (64 KiB binary echo vs bare Deno), input (100k inputs into one call),
- *   isolation (worker mode's memory: 50 idle plugs, 2000 edits; `--edits N` for fewer)
+ *   isolation (worker mode's memory: 50 idle plugs, 2000 edits; `--edits N` for fewer),
+ *   recovery (200 waiting sessions of 100 frames, then every one resumes)
  * - `--out PATH`: where to write the report
  *
  * @module
@@ -34,6 +35,7 @@ import { REDIS_MISSING } from "./lib/redis.ts";
 import { metricsCost } from "./scenarios/metrics_cost.ts";
 import { Report } from "./lib/sections.ts";
 import { sequentialCalls } from "./scenarios/sequential.ts";
+import { recovery } from "./scenarios/recovery.ts";
 
 const ALL = [
   "echo",
@@ -50,6 +52,7 @@ const ALL = [
   "binary",
   "input",
   "isolation",
+  "recovery",
 ];
 /** Receivers of one BROADCAST, and idle connections opened: the issue's 10,000. */
 const BROADCAST_RECEIVERS = 10_000;
@@ -262,6 +265,10 @@ async function main(): Promise<boolean> {
       input = await inputStream({ rounds: options.rounds, inputs: 100_000 }, progress);
     }
     report.section("Binary payloads and input streams", renderBinary(echo, input));
+  }
+  if (want("recovery")) {
+    progress("recovery: 200 waiting sessions with 100 frames each, then every one resumes");
+    report.recovery(await recovery({ sessions: 200, rounds: options.rounds }, progress));
   }
   if (want("delta")) {
     if (existsSync(DELTA_BENCH)) {

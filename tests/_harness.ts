@@ -214,6 +214,11 @@ export class TestSocket implements AsyncDisposable {
     });
   }
 
+  /** Takes every frame received and not yet read, without waiting. */
+  drain(): ReceivedFrame[] {
+    return this.#queue.splice(0);
+  }
+
   /** Frames up to and including the end frame of call `requestId` (others stay queued). */
   async call(event: string, payload: unknown, requestId: number): Promise<ReceivedFrame[]> {
     this.send(event, payload, requestId);

@@ -18,8 +18,9 @@
 import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
-import { offeredProtocols, SUBPROTOCOLS } from "../protocol/subprotocol.ts";
+import { featuresOf, offeredProtocols } from "../protocol/subprotocol.ts";
 import { encodePayloadFrame, SERVER_CALL_BIT } from "../protocol/payload.ts";
+import type { SessionInfo } from "../protocol/recovery.ts";
 import { FramePacker } from "./packer.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
@@ -35,6 +36,7 @@ import {
   webSocketUrl,
 } from "./options.ts";
 import { requestStreamKey, SyncState } from "./sync_state.ts";
+import { ClientSession } from "./session.ts";
 import type {
   EventMap,
   EventName,
@@ -87,6 +89,12 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #socketClosed?: PromiseWithResolvers<void>;
   /** Why the client is closed: what calls and `ready()` reject with from then on. */
   #finalError?: ConnectionError;
+  readonly #recovery: boolean;
+  readonly #session = new ClientSession((frame) => this.#write(frame));
+  /** Calls in flight when a resumable connection dropped: they resume, or fail on "reset". */
+  #orphans: Call<unknown>[] = [];
+  /** After a move to another node: the frame number after which orphans fail (their plugs stopped). */
+  #orphansEndAt?: number;
 
   /**
    * @param url `ws:`/`wss:` URL of the server; `http(s):` and, in a page,
@@ -105,6 +113,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.#bufferLimit = options.offlineBuffer ?? 0;
     this.#maxResyncs = options.maxResyncs ?? DEFAULT_MAX_RESYNCS;
+    this.#recovery = options.recovery ?? true;
     this.#open();
   }
 
@@ -182,9 +191,9 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    *
    * `"$presence"` is the runtime's own event, typed for every client: each
    * member of a room gets a `PresenceChange` when someone joins or
-   * leaves it (its own join included). Listeners stay across reconnects, but
-   * rooms do not: the server forgets a dropped connection's rooms, so a
-   * page joins again on `onConnection("open")`.
+   * leaves it (its own join included). Listeners stay across reconnects;
+   * rooms only when the session is recovered, so a page joins again on
+   * `onConnection("reset")` (or "open" against a server without recovery).
    *
    * @returns a function that removes the listener
    *
@@ -312,7 +321,9 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
 
   #open(): void {
     // Offering ssocket's subprotocol is what gets binary SYNC deltas.
-    const protocols = offeredProtocols(this.#protocols);
+    const protocols = offeredProtocols(this.#protocols, this.#recovery);
+    const resume = this.#recovery ? this.#session.offer() : undefined;
+    if (resume) protocols.push(resume);
     if (this.#auth === undefined) return this.#openSocket(this.url, protocols);
     const auth = this.#auth;
     // The token is fetched anew for every attempt, so an expiring one refreshes.
@@ -341,8 +352,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#ws = ws;
     this.#packer = undefined;
     ws.onopen = () => {
-      const packs = SUBPROTOCOLS.some((p) => p.pack && p.token === ws.protocol);
-      this.#packer = packs ? new FramePacker(ws) : undefined;
+      this.#packer = featuresOf(ws.protocol)?.pack ? new FramePacker(ws) : undefined;
       this.#opened();
     };
     ws.onmessage = (event) => {
@@ -353,6 +363,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
         error: (err) => this.#connection.emit("error", err),
         resync: (call, err) => this.#resync(call, err),
         serverCall: (frame, id) => this.#handlers.receive(frame, id),
+        session: (info) => this.#sessionStarted(info),
+        numbered: this.#session.active && ws === this.#ws ? this.#numbered : undefined,
       }, this.#packer !== undefined);
     };
     // Deno reports code 0 when the TCP connection ends without a close
@@ -368,6 +380,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#attempt = 0;
     const reconnected = this.#everOpened;
     this.#everOpened = true;
+    this.#session.active = featuresOf(this.#ws?.protocol ?? "")?.recovery === true;
+    if (!this.#session.active) this.#session.forget();
     // "open" listeners run before the backlog goes out, so that what they
     // send (a re-join, a re-auth) reaches the server first. Then the calls
     // and sends made while offline, each in the order they were made.
@@ -381,18 +395,18 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #dropped(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.#ws) return;
     this.#ws = undefined;
-    // The server forgets its SYNC states with the connection; so do we.
-    this.#sync.clear();
-    this.#handlers.stopAll();
     const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
-    for (const call of [...this.#calls.values()]) {
-      if (!call.sent) continue;
-      call.fail(
-        new ConnectionError(
-          ClientErrorCode.CONNECTION_LOST,
-          `${lost} while the call to "${call.event}" was in flight`,
-        ),
-      );
+    // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
+    this.#handlers.stopAll();
+    // Without a close frame the server keeps the session: calls and SYNC
+    // states wait for the resume. A close frame means it ended the session.
+    const resumable = this.#session.active && code === ABNORMAL_CLOSURE;
+    this.#session.stop();
+    if (resumable && this.#state !== "closed") {
+      this.#orphans.push(...[...this.#calls.values()].filter((call) => call.sent));
+    } else {
+      this.#session.forget();
+      this.#lose(lost);
     }
     if (this.#state === "closed") {
       this.#socketClosed?.resolve();
@@ -402,9 +416,77 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#retry(code, reason);
   }
 
+  /**
+   * The session is gone (the server closed it, or refused the resume): SYNC
+   * states start over and the calls in flight fail with `CONNECTION_LOST`.
+   */
+  #lose(why: string): void {
+    // The server forgets its SYNC states with the session; so do we.
+    this.#sync.clear();
+    const inFlight = new Set([...this.#orphans, ...this.#calls.values()]);
+    this.#orphans = [];
+    for (const call of inFlight) {
+      if (!call.sent) continue;
+      call.fail(
+        new ConnectionError(
+          ClientErrorCode.CONNECTION_LOST,
+          `${why} while the call to "${call.event}" was in flight`,
+        ),
+      );
+    }
+  }
+
+  /** One more frame of the session processed (recovery counts them for its acks). */
+  readonly #numbered = (): void => {
+    this.#session.processed();
+    if (this.#session.seq === this.#orphansEndAt) this.#endOrphans();
+  };
+
+  /** The `$session` frame: the first on a recovery connection. */
+  #sessionStarted(info: SessionInfo): void {
+    const outcome = this.#session.started(info);
+    if (outcome === "recovered") {
+      this.#connection.emit("recovered", { id: info.id, missed: info.replay ?? 0 });
+      // On another node the calls' plugs did not come along: they end after the replay.
+      this.#orphansEndAt = info.moved ? this.#session.seq + (info.replay ?? 0) : undefined;
+      if (!info.moved) this.#orphans = [];
+      else if (!info.replay) this.#endOrphans();
+    } else if (outcome === "reset") {
+      // Only the calls of the lost session fail, not those sent on this socket.
+      const orphans = this.#orphans;
+      this.#orphans = [];
+      for (const call of orphans) {
+        call.fail(
+          new ConnectionError(
+            ClientErrorCode.CONNECTION_LOST,
+            `The session was not resumed (${info.reason ?? "closed"}) ` +
+              `while the call to "${call.event}" was in flight`,
+          ),
+        );
+      }
+      this.#sync.clear();
+      this.#connection.emit("reset", { id: info.id, reason: info.reason });
+    }
+  }
+
+  /** Calls whose plugs stopped when their session moved to another node. */
+  #endOrphans(): void {
+    this.#orphansEndAt = undefined;
+    for (const call of this.#orphans.splice(0)) {
+      call.fail(
+        new ConnectionError(
+          ClientErrorCode.CONNECTION_LOST,
+          `The session moved to another node while the call to "${call.event}" was in flight`,
+        ),
+      );
+    }
+  }
+
   /** Schedules the next attempt after a drop (or a failed auth), or gives up. */
   #retry(code: number, reason: string): void {
     const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
+    // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
+    this.#handlers.stopAll();
     const retry = this.#reconnect;
     const willReconnect = retry !== undefined && this.#attempt < retry.maxAttempts;
     if (!willReconnect) {

@@ -15,6 +15,7 @@ import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, type Frame } from "../protocol/frame.ts";
 import { decodePayload, isServerCallId } from "../protocol/payload.ts";
 import { splitFrames } from "../protocol/pack.ts";
+import { SESSION_EVENT, type SessionInfo } from "../protocol/recovery.ts";
 import type { Call } from "./call.ts";
 import {
   CallError,
@@ -47,6 +48,10 @@ export interface FrameRouter {
   resync(call: Call<unknown>, cause: ProtocolError): void;
   /** A frame of a call the server made to this client (`client.handle`). */
   serverCall(frame: Frame, requestId: number): void;
+  /** A `$session` frame (recovery): which session this connection is. */
+  session(info: SessionInfo): void;
+  /** Called after each frame recovery numbers (all but `$session`), when it counts them. */
+  numbered?(): void;
 }
 
 const DELTA_CODES: ReadonlySet<string> = new Set([
@@ -56,13 +61,15 @@ const DELTA_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Decodes one WebSocket message and delivers its frame, or with
- * `ssocket.pack.v1` (`packed`) each of its frames in order; never throws.
- * A packed message whose lengths do not add up is reported whole, unread.
+ * Decodes one WebSocket message and delivers its frame, or with packing
+ * (`packed`) each of its frames in order; never throws. A packed message
+ * whose lengths do not add up is reported whole, unread. Every frame but a
+ * `$session` frame is counted with `router.numbered` (recovery numbers them).
  */
 export function handleFrame(data: unknown, router: FrameRouter, packed = false): void {
   if (!(data instanceof ArrayBuffer)) {
     router.error(new SsocketError(ClientErrorCode.BAD_FRAME, "Server sent a text message"));
+    router.numbered?.();
     return;
   }
   const bytes = new Uint8Array(data);
@@ -83,10 +90,26 @@ function handleBytes(bytes: Uint8Array, router: FrameRouter): void {
     frame = decodeFrame(bytes);
   } catch (err) {
     router.error(badFrame(err));
+    router.numbered?.();
     return;
   }
-  if (frame.requestId === undefined) pushed(frame, router);
-  else reply(frame, frame.requestId, router);
+  if (frame.requestId !== undefined) reply(frame, frame.requestId, router);
+  else if (frame.event !== SESSION_EVENT) pushed(frame, router);
+  else if (session(frame, router)) return;
+  router.numbered?.();
+}
+
+/** Hands a `$session` frame's payload over; true if it was one. */
+function session(frame: Frame, router: FrameRouter): boolean {
+  let info: SessionInfo;
+  try {
+    info = decodeJsonPayload(frame) as SessionInfo;
+  } catch (err) {
+    router.error(badFrame(err));
+    return false;
+  }
+  router.session(info);
+  return true;
 }
 
 function reply(frame: Frame, requestId: number, router: FrameRouter): void {

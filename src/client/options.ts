@@ -12,6 +12,7 @@
 import type { ReconnectOptions } from "./backoff.ts";
 import type { SsocketError } from "./errors.ts";
 import type { FrameInfo } from "./incoming.ts";
+import type { ResetReason } from "../protocol/recovery.ts";
 
 /** Where the connection is: it starts "connecting" and ends "closed". */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -26,6 +27,20 @@ export interface ConnectionEvents {
   reconnecting: { attempt: number; delay: number };
   /** An error outside any call: an ERROR frame for a `send`, a bad frame, a failed SYNC. */
   error: SsocketError;
+  /**
+   * After a drop, the server gave this connection back (recovery): same
+   * `id`, rooms and data; the `missed` frames it replays follow, then calls
+   * in flight carry on.
+   */
+  recovered: { id: string; missed: number };
+  /**
+   * The previous connection could not be resumed: a fresh one with a new
+   * `id`. Calls in flight failed with `CONNECTION_LOST`, SYNC states start
+   * over; join rooms again here. `reason` is the server's ("unknown": window
+   * passed or server restarted; "overflow": too much was missed;
+   * "refused"), or absent when the server had closed the connection.
+   */
+  reset: { id: string; reason?: ResetReason };
 }
 
 /** Options of `SsocketClient`. */
@@ -50,6 +65,12 @@ export interface ClientOptions {
    * refresh; if it throws, the attempt counts as a failed connect.
    */
   auth?: string | (() => string | Promise<string>);
+  /**
+   * Missed-message recovery (default true): after a drop without a close
+   * frame the client resumes its session, the server replays what it
+   * missed, and `onConnection("recovered")` fires (or `"reset"`).
+   */
+  recovery?: boolean;
 }
 
 /** A listener for server events: the payload (or current SYNC state) and frame details. */

@@ -13,6 +13,8 @@
  * @module
  */
 
+import type { SessionMirror } from "../recovery/mirror.ts";
+
 /** A frame travelling between processes. */
 export interface ClusterMessage {
   /**
@@ -83,6 +85,11 @@ export interface ClusterAdapter {
   readonly publishErrors?: number;
   /** The ids of the other live nodes, for the status page. */
   peers?(): Promise<string[]>;
+  /**
+   * Where recovery sessions are kept so another node can resume them, for a
+   * window of `window` seconds; none without peers.
+   */
+  sessions?(window: number): SessionMirror;
   /** Forgets this node's presence, stops and releases connections. */
   close(): Promise<void>;
 }

@@ -31,6 +31,8 @@ import type {
 } from "./adapter.ts";
 import { decodeEnvelope, encodeEnvelope } from "./envelope.ts";
 import { RedisPresence } from "./redis_presence.ts";
+import { RedisSessions } from "./redis_sessions.ts";
+import type { SessionMirror } from "../recovery/mirror.ts";
 
 /** The log lines the adapter writes. */
 export interface ClusterLog {
@@ -58,6 +60,11 @@ const MAX_RETRY_MS = 1000;
 const DROPPED_LOG_MS = 60_000;
 const SILENT: ClusterLog = { info() {}, warn() {} };
 
+/** The pub/sub channel on which nodes hand recovery sessions over. */
+function sessionsChannel(channel: string): string {
+  return `${channel}:sessions`;
+}
+
 /** Publishes frames to, and receives them from, peers; keeps presence in Redis. */
 export class RedisAdapter implements ClusterAdapter {
   /** This process's id; its own publications are ignored when they come back. */
@@ -69,6 +76,7 @@ export class RedisAdapter implements ClusterAdapter {
   readonly #log: ClusterLog;
   readonly #presence: RedisPresence;
   readonly #handlers: ((message: ClusterMessage) => void)[] = [];
+  #sessions?: RedisSessions;
   #publishErrors = 0;
   #timer?: ReturnType<typeof setInterval>;
   #up = true;
@@ -89,8 +97,11 @@ export class RedisAdapter implements ClusterAdapter {
       presenceTimeout: options.presenceTimeout ?? DEFAULT_PRESENCE_TIMEOUT_S,
     });
     subscriber.on("messageBuffer", (channel: Uint8Array, data: Uint8Array) => {
-      if (new TextDecoder().decode(channel) !== this.#channel) return;
-      this.#receive(data);
+      const name = new TextDecoder().decode(channel);
+      if (name === this.#channel) this.#receive(data);
+      else if (name === sessionsChannel(this.#channel)) {
+        this.#sessions?.receive(new TextDecoder().decode(data));
+      }
     });
     for (const connection of [publisher, subscriber]) {
       // ioredis prints "Unhandled error event" without a listener; the link
@@ -121,7 +132,8 @@ export class RedisAdapter implements ClusterAdapter {
     const subscriber = new Redis(options.url, { lazyConnect: true, retryStrategy });
     try {
       await Promise.all([publisher.connect(), subscriber.connect()]);
-      await subscriber.subscribe(options.channel ?? DEFAULT_CHANNEL);
+      const channel = options.channel ?? DEFAULT_CHANNEL;
+      await subscriber.subscribe(channel, sessionsChannel(channel));
     } catch (err) {
       publisher.disconnect();
       subscriber.disconnect();
@@ -152,6 +164,18 @@ export class RedisAdapter implements ClusterAdapter {
       this.#publishErrors++
     );
     return true;
+  }
+
+  /** Recovery sessions in Redis, announced on `<channel>:sessions`. */
+  sessions(window: number): SessionMirror {
+    this.#sessions ??= new RedisSessions(this.#publisher, {
+      prefix: `ssocket:${this.#channel}:`,
+      nodeId: this.nodeId,
+      window,
+      publish: (message) =>
+        void this.#publisher.publish(sessionsChannel(this.#channel), message).catch(() => {}),
+    });
+    return this.#sessions;
   }
 
   async peers(): Promise<string[]> {

@@ -85,6 +85,8 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   /** The connection's token expired and no `$auth` frame renewed it. */
   TOKEN_EXPIRED: 4001,
+  /** A newer connection resumed this connection's session (see recovery in docs/PROTOCOL.md). */
+  SESSION_RESUMED: 4002,
 } as const;
 
 /**

@@ -24,6 +24,7 @@ import type { Call } from "../client/call.ts";
 import { ClientErrorCode, ConnectionError } from "../client/errors.ts";
 import { InputStream } from "./input.ts";
 import { SyncStreams } from "./sync_streams.ts";
+import type { Session } from "../recovery/session.ts";
 
 /** What a connection needs from the transport's socket; a WebSocket fits. */
 export interface SocketLike {
@@ -49,7 +50,7 @@ const DRAIN_POLL_MS = 10;
 /** A live connection and everything the runtime tracks for it. */
 export class Connection implements Flushable {
   /** Stable id, unique across nodes (a random UUID). */
-  readonly id: string = crypto.randomUUID();
+  readonly id: string;
   /**
    * SYNC state of this connection's streams: binary-delta bases, or for a
    * legacy connection (no ssocket subprotocol) the original frames.
@@ -61,9 +62,14 @@ export class Connection implements Flushable {
   api!: Client;
   /** Who connected, from authentication; plugs read it through `api.identity`. */
   identity?: Identity;
-  readonly #socket: SocketLike;
   /** Calls the server made to this client (`client.call`), by request id. */
   readonly outgoing: Map<number, Call<unknown>> = new Map();
+  /** Its recovery session, when the client negotiated recovery. */
+  session?: Session;
+  /** True once the server closed it on purpose: such a connection is not kept for a resume. */
+  closedByServer = false;
+  /** Undefined while a recovery session waits for its client to come back. */
+  #socket: SocketLike | undefined;
   readonly #running = new Set<AsyncIterator<unknown>>();
   /**
    * Correlated calls of this client by request id, from the frame's arrival
@@ -84,8 +90,8 @@ export class Connection implements Flushable {
   #sinceRead = 0;
   #closed = false;
   /** With `ssocket.pack.v1`: where this turn's frames wait, and who flushes them. */
-  readonly #batch: FrameBatch | undefined;
-  readonly #outbox: Outbox | undefined;
+  #batch: FrameBatch | undefined;
+  #outbox: Outbox | undefined;
   /** True while this connection is in the outbox for the current turn. */
   #queued = false;
   /** Closes the connection when its token expires (see auth.ts). */
@@ -95,17 +101,20 @@ export class Connection implements Flushable {
    * @param socket the transport's socket
    * @param syncStateLimit most bytes of SYNC state kept for this connection
    * @param legacy the client speaks the original serverless-sockets format
-   * @param outbox given when the client negotiated `ssocket.pack.v1`: frames
-   *   written in one event-loop turn then go out packed, flushed by it
+   * @param outbox given when the client negotiated packing: frames written in
+   *   one event-loop turn then go out packed, flushed by it
    * @param inputBufferLimit most bytes of unread input held per call
+   * @param id a session's id, for a connection restored from another node; a new UUID otherwise
    */
   constructor(
-    socket: SocketLike,
+    socket: SocketLike | undefined,
     syncStateLimit: number,
     legacy = false,
     outbox?: Outbox,
     inputBufferLimit = 1_048_576,
+    id?: string,
   ) {
+    this.id = id ?? crypto.randomUUID();
     this.#socket = socket;
     this.sync = legacy ? new LegacySyncStreams(syncStateLimit) : new SyncStreams(syncStateLimit);
     this.#outbox = outbox;
@@ -123,14 +132,22 @@ export class Connection implements Flushable {
     return this.sync instanceof LegacySyncStreams;
   }
 
-  /** True until the connection closes; nothing is sent after that. */
+  /**
+   * True until the connection closes; nothing is sent after that. A session
+   * waiting for its client stays open: what is sent to it is kept for replay.
+   */
   get isOpen(): boolean {
-    return !this.#closed && this.#socket.readyState === OPEN;
+    return !this.#closed && (this.#socket === undefined || this.#socket.readyState === OPEN);
   }
 
-  /** Bytes queued on the socket or batched for it, not yet sent (for backpressure). */
+  /** True while a recovery session waits for its client (no socket). */
+  get detached(): boolean {
+    return this.#socket === undefined && !this.#closed;
+  }
+
+  /** Bytes queued on the socket or batched for it, not yet sent (backpressure); 0 without a socket. */
   get bufferedAmount(): number {
-    return this.#socket.bufferedAmount + (this.#batch?.length ?? 0);
+    return (this.#socket?.bufferedAmount ?? 0) + (this.#batch?.length ?? 0);
   }
 
   /**
@@ -146,13 +163,46 @@ export class Connection implements Flushable {
     return this.#lastBuffered > limit;
   }
 
+  /** True if `socket` is the one this connection writes to (not one a resume replaced). */
+  holds(socket: SocketLike): boolean {
+    return this.#socket === socket;
+  }
+
+  /** The client dropped; its session keeps the connection until it resumes or expires. */
+  detach(): void {
+    this.#socket = undefined;
+    this.setExpiryTimer(undefined);
+  }
+
+  /**
+   * A resume brings a new socket (or, when the session moves to another
+   * node, none). A socket still held (its loss not yet noticed) is closed
+   * with 4002 and returned.
+   */
+  attach(socket: SocketLike | undefined, outbox?: Outbox): SocketLike | undefined {
+    const old = this.#socket;
+    this.#socket = socket;
+    // The new socket negotiated packing afresh; frames batched for the old one are in the replay.
+    this.#outbox = outbox;
+    this.#batch = outbox ? new FrameBatch() : undefined;
+    this.#queued = false;
+    if (old !== undefined && old !== socket) {
+      try {
+        old.close(CloseCode.SESSION_RESUMED, "Session resumed on another connection");
+      } catch {
+        // Already closing.
+      }
+    }
+    return old;
+  }
+
   /**
    * Resolves once at most `limit` bytes are queued for this connection, or it
    * has closed. WebSocket has no drain event, so this polls; it is only
    * reached when a client is already behind.
    */
   async drained(limit: number): Promise<void> {
-    while (this.isOpen && this.#socket.bufferedAmount > limit) {
+    while (this.isOpen && this.bufferedAmount > limit) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
   }
@@ -163,7 +213,7 @@ export class Connection implements Flushable {
    * (so `frame` may be a reused buffer) and goes out at the end of the turn.
    */
   write(frame: Uint8Array): boolean {
-    if (!this.isOpen) return false;
+    if (!this.isOpen || this.#socket === undefined) return false;
     if (this.#batch !== undefined) return this.#pack(this.#batch, frame);
     return this.#send(frame);
   }
@@ -196,6 +246,7 @@ export class Connection implements Flushable {
   }
 
   #send(frame: Uint8Array): boolean {
+    if (this.#socket === undefined) return false;
     this.#sinceRead += frame.length;
     try {
       this.#socket.send(frame);
@@ -209,6 +260,12 @@ export class Connection implements Flushable {
   /** Closes the connection with a WebSocket close code and reason. */
   close(code: number = CloseCode.NORMAL, reason = ""): void {
     if (this.#closed) return;
+    this.closedByServer = true;
+    if (this.#socket === undefined) {
+      // No socket will report a close: the session ends here.
+      this.session?.end();
+      return;
+    }
     // What was written before close() goes out before the close frame.
     this.#flush();
     try {
@@ -333,6 +390,7 @@ export class Connection implements Flushable {
   /** Called once when the socket has closed: ends running plugs, frees SYNC state. */
   dispose(): void {
     this.#closed = true;
+    this.#socket = undefined;
     clearTimeout(this.#expiry);
     this.#batch?.clear(0);
     this.sync.clear();

@@ -26,6 +26,7 @@ import { receiveReply } from "./outgoing.ts";
 import type { Runtime } from "./runtime.ts";
 import { requestStream } from "./sync_streams.ts";
 import { AUTH_EVENT } from "../protocol/auth.ts";
+import { ACK_EVENT } from "../protocol/recovery.ts";
 import { reauthenticate } from "./auth.ts";
 import { fields } from "../log.ts";
 
@@ -144,6 +145,11 @@ function receiveFrame(server: Runtime, client: Connection, bytes: Uint8Array): P
     if (metrics) metrics.unmatched.received++;
     const requestId = peekRequestId(bytes);
     sendError(server, client, "", errorPayload(err), requestId);
+    return DONE;
+  }
+  if (message.event === ACK_EVENT && client.session) {
+    // Acknowledgements free the session's replay buffer; they get no answer, even while draining.
+    server.sessions?.ack(client, message.payload);
     return DONE;
   }
   if (server.draining) {

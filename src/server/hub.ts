@@ -28,6 +28,7 @@ import { type LegacyRun, LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { checkRoomName, RoomTable } from "./rooms.ts";
 import { eventStream, requestStream } from "./sync_streams.ts";
 import type { Metrics } from "./metrics.ts";
+import type { SyncNote } from "../recovery/replay_buffer.ts";
 
 /** The rules the hub applies. */
 export interface HubOptions {
@@ -217,6 +218,8 @@ export class Hub {
     const sent = this.#write(
       connection,
       this.#encoder.frame({ type: EventType.SYNC, event, requestId }, payload),
+      // A resume squeezes a stream's missed SYNCs into one delta; only a session needs the note.
+      connection.session && { stream, event, requestId, state },
     );
     if (sent && this.#metrics) {
       this.#metrics.syncBytesSaved += Math.max(0, state.length - payload.length);
@@ -224,9 +227,25 @@ export class Hub {
     return sent;
   }
 
-  /** Every frame to one connection is written here, so it is counted once. */
-  #write(connection: Connection, frame: Uint8Array): boolean {
+  /**
+   * Writes a frame outside the numbering of recovery sessions (`$session`,
+   * which the client does not count).
+   */
+  control(connection: Connection, event: string, payload: unknown): boolean {
+    const frame = this.#encoder.json(EventType.MESSAGE, event, payload);
     if (!connection.write(frame)) return false;
+    this.#metrics?.frameSent(frame);
+    return true;
+  }
+
+  /**
+   * Every frame to one connection is written here, so it is counted once. A
+   * recovery session numbers and keeps it (and writes it when its client is
+   * connected); other connections pay one property check.
+   */
+  #write(connection: Connection, frame: Uint8Array, sync?: SyncNote): boolean {
+    const session = connection.session;
+    if (session === undefined ? !connection.write(frame) : !session.send(frame, sync)) return false;
     this.#metrics?.frameSent(frame);
     return true;
   }
@@ -235,11 +254,11 @@ export class Hub {
     let sent = 0;
     if (room === undefined) {
       for (const connection of this.connections.values()) {
-        if (connection.id !== exclude && connection.write(frame)) sent++;
+        if (connection.id !== exclude && writeTo(connection, frame)) sent++;
       }
     } else {
       for (const { connection } of this.rooms.members(room)) {
-        if (connection.id !== exclude && connection.write(frame)) sent++;
+        if (connection.id !== exclude && writeTo(connection, frame)) sent++;
       }
     }
     this.#metrics?.framesSent(frame, sent);
@@ -260,6 +279,12 @@ export class Hub {
       this.#sync(connection, event, payload);
     }
   }
+}
+
+/** A broadcast's write: through the session of a recovery connection, else straight out. */
+function writeTo(connection: Connection, frame: Uint8Array): boolean {
+  const session = connection.session;
+  return session === undefined ? connection.write(frame) : session.send(frame);
 }
 
 function checkYieldRoom(room: unknown): void {

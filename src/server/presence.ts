@@ -62,6 +62,7 @@ export class Presence {
     this.#hub.rooms.add(room, connection, stored);
     connection.rooms.add(room);
     await this.#cluster("join", this.#hub.adapter.join(room, connection.id, metaJson));
+    connection.session?.changed();
     // It may have left (or closed) while the cluster was told.
     if (!connection.rooms.has(room)) return;
     this.#tell(room, [{ id: connection.id, meta: stored }], []);
@@ -73,6 +74,7 @@ export class Presence {
     if (!this.#hub.rooms.delete(room, connection.id)) return;
     connection.rooms.delete(room);
     await this.#cluster("leave", this.#hub.adapter.leave(room, connection.id));
+    connection.session?.changed();
     this.#tell(room, [], [connection.id]);
   }
 
@@ -84,6 +86,36 @@ export class Presence {
         .finally(() => this.#pending.delete(work));
       this.#pending.add(work);
     }
+  }
+
+  /**
+   * A session moves to another node: out of this node's rooms without a
+   * `$presence` (the member stays, elsewhere). Resolves once the cluster's
+   * records are gone, so the new node's cannot be removed after it wrote them.
+   */
+  async release(connection: Connection): Promise<void> {
+    for (const room of [...connection.rooms]) {
+      this.#hub.rooms.delete(room, connection.id);
+      await this.#cluster("leave", this.#hub.adapter.leave(room, connection.id));
+    }
+  }
+
+  /** A session arrives from another node: into its rooms without a `$presence`. */
+  async restore(connection: Connection, rooms: Record<string, string>): Promise<void> {
+    for (const [room, metaJson] of Object.entries(rooms)) {
+      this.#hub.rooms.add(room, connection, JSON.parse(metaJson));
+      connection.rooms.add(room);
+      await this.#cluster("join", this.#hub.adapter.join(room, connection.id, metaJson));
+    }
+  }
+
+  /** The rooms of `connection` with its meta as JSON, for a session snapshot. */
+  roomsOf(connection: Connection): Record<string, string> {
+    const rooms: Record<string, string> = {};
+    for (const room of connection.rooms) {
+      rooms[room] = JSON.stringify(this.#hub.rooms.meta(room, connection.id) ?? null);
+    }
+    return rooms;
   }
 
   /** Every member of `room` on every reachable node. */

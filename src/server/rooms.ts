@@ -80,6 +80,11 @@ export class RoomTable<C extends { readonly id: string }> {
     return this.#rooms.get(room)?.values() ?? [];
   }
 
+  /** The meta `connection id` joined `room` with, if it is a member here. */
+  meta(room: string, connectionId: string): unknown {
+    return this.#rooms.get(room)?.get(connectionId)?.meta;
+  }
+
   /** Every (room, connection id, meta) held here, for re-announcing to the cluster. */
   *entries(): IterableIterator<{ room: string; id: string; meta: unknown }> {
     for (const [room, members] of this.#rooms) {

@@ -20,7 +20,7 @@ import { CloseCode } from "../protocol/errors.ts";
 import { fields, Logger } from "../log.ts";
 import { PlugRegistry } from "../plugs/registry.ts";
 import type { PlugSource } from "../plugs/loader.ts";
-import type { Authenticator, ConnectionHook, Server } from "../plugs/api.ts";
+import type { Authenticator, ConnectionHook, Identity, Server } from "../plugs/api.ts";
 import type { Plug } from "../plugs/types.ts";
 import { Connection, type SocketLike } from "./connection.ts";
 import { ClientHandle, ServerHandle } from "./handles.ts";
@@ -29,6 +29,14 @@ import { Presence } from "./presence.ts";
 import { receive } from "./dispatch.ts";
 import { type Accepted, armExpiry } from "./auth.ts";
 import { Metrics } from "./metrics.ts";
+import type { ResetReason } from "../protocol/recovery.ts";
+import { type Claimed, Sessions } from "../recovery/sessions.ts";
+
+/**
+ * How a connection that negotiated recovery starts: resuming a claimed
+ * session, or fresh (with why a resume it asked for was refused).
+ */
+export type RecoveryStart = Claimed | { reason?: ResetReason };
 
 /** The parts a runtime is built from; all but `config` have defaults. */
 export interface RuntimeOptions {
@@ -73,6 +81,8 @@ export class Runtime {
   readonly api: Server = new ServerHandle(this);
   /** The counters behind /metrics and /status; undefined with `metrics.isOn` false. */
   readonly metrics?: Metrics;
+  /** Recovery sessions; undefined with `recovery.isOn` false. */
+  readonly sessions?: Sessions;
   /** Set by `server.authenticate`; runs before each WebSocket is accepted. */
   authenticator?: Authenticator;
   /** True once a drain began: upgrades get 503, new messages SHUTTING_DOWN. */
@@ -102,6 +112,10 @@ export class Runtime {
     this.presence = new Presence(this.hub, (message, err) => this.log.warn(`${message}:`, err));
     this.plugs = options.plugs ?? new PlugRegistry();
     this.source = options.source ?? NO_SOURCE;
+    if (options.config.recovery.isOn) {
+      const { recovery } = options.config;
+      this.sessions = new Sessions(this, recovery, this.hub.adapter.sessions?.(recovery.window));
+    }
   }
 
   /** The WebSocket URL clients connect to, once listening. */
@@ -109,6 +123,22 @@ export class Runtime {
     if (!this.addr) return undefined;
     const host = this.addr.hostname === "0.0.0.0" ? "localhost" : this.addr.hostname;
     return `${this.addr.secure ? "wss" : "ws"}://${host}:${this.addr.port}/`;
+  }
+
+  /** A connection for a session taken over from another node; its resume attaches a socket. */
+  adopt(id: string, identity: Identity | undefined): Connection {
+    const connection = new Connection(
+      undefined,
+      this.config.syncStateLimit,
+      false,
+      undefined,
+      this.config.inputBufferLimit,
+      id,
+    );
+    connection.api = new ClientHandle(connection, this);
+    connection.identity = identity;
+    this.hub.add(connection);
+    return connection;
   }
 
   /** Runs `hook` for each new connection; returns a function that removes it. */
@@ -128,18 +158,45 @@ export class Runtime {
    * authentication said.
    *
    * @param legacy the client negotiated no ssocket subprotocol (see `protocol/subprotocol.ts`)
-   * @param pack the client negotiated `ssocket.pack.v1`: frames to it are packed per turn
+   * @param pack the client negotiated packing: frames to it are packed per turn
+   * @param recovery set when the client negotiated recovery: the session it resumes, if any
    */
-  accept(socket: SocketLike, accepted: Accepted = {}, legacy = false, pack = false): Connection {
+  accept(
+    socket: SocketLike,
+    accepted: Accepted = {},
+    legacy = false,
+    pack = false,
+    recovery?: RecoveryStart,
+  ): Connection {
+    const outbox = pack ? this.hub.outbox : undefined;
+    let reason: ResetReason | undefined;
+    if (recovery && "session" in recovery) {
+      const connection = recovery.session.connection;
+      if (this.sessions?.resume(socket, recovery, outbox)) {
+        // The same connection on a new socket: no onConnect hook, it never ended.
+        if (accepted.identity) connection.identity = accepted.identity;
+        armExpiry(connection, accepted.expiresAt);
+        this.log.debug(
+          `Connection ${connection.id} resumed`,
+          fields({ connection: connection.id }),
+        );
+        return connection;
+      }
+      reason = recovery.session.lost ?? "unknown";
+    } else {
+      reason = recovery?.reason;
+    }
     const connection = new Connection(
       socket,
       this.config.syncStateLimit,
       legacy,
-      pack ? this.hub.outbox : undefined,
+      outbox,
       this.config.inputBufferLimit,
     );
     connection.api = new ClientHandle(connection, this);
     connection.identity = accepted.identity;
+    // Before anything else is sent: the $session frame comes first.
+    if (recovery && this.sessions) this.sessions.open(connection, accepted.identity, reason);
     this.hub.add(connection);
     if (this.metrics) this.metrics.connectionsOpened++;
     armExpiry(connection, accepted.expiresAt);
@@ -158,9 +215,29 @@ export class Runtime {
     return receive(this, connection, data);
   }
 
-  /** The transport reports that a socket closed. */
-  disconnect(connection: Connection, code?: number, reason?: string): void {
+  /**
+   * The transport reports that a socket closed. A recovery session whose
+   * client dropped keeps the connection (rooms, data, running plugs) for
+   * `recovery.window` seconds instead.
+   *
+   * @param socket the socket that closed; ignored if a resume replaced it
+   */
+  disconnect(connection: Connection, code?: number, reason?: string, socket?: SocketLike): void {
+    if (socket !== undefined && !connection.holds(socket)) return;
+    if (connection.session && this.sessions?.keep(connection, code)) {
+      this.log.debug(
+        `Connection ${connection.id} dropped (${code ?? "-"}); its session waits`,
+        fields({ connection: connection.id, code }),
+      );
+      return;
+    }
+    this.end(connection, code, reason);
+  }
+
+  /** Ends a connection for good: it leaves its rooms, its plugs stop, disconnect hooks run. */
+  end(connection: Connection, code?: number, reason?: string): void {
     if (!this.hub.remove(connection)) return;
+    this.sessions?.forget(connection);
     this.presence.leaveAll(connection);
     connection.dispose();
     if (this.log.enabled("debug")) {
@@ -235,6 +312,11 @@ export class Runtime {
    * frames, and clients would see 1006 instead of "going away".
    */
   async #closeConnections(): Promise<void> {
+    this.sessions?.close();
+    // Sessions waiting for their client have no socket to close: they end now.
+    for (const connection of [...this.hub.connections.values()]) {
+      if (connection.detached) this.end(connection, CloseCode.GOING_AWAY, "Server shutting down");
+    }
     if (this.hub.connections.size === 0) return;
     this.#drained = Promise.withResolvers<void>();
     for (const connection of [...this.hub.connections.values()]) {

@@ -57,6 +57,14 @@ export class SyncStreams {
     return createDelta(base, target);
   }
 
+  /** Sets a stream's state: a session resumed from another node continues from it. */
+  restore(stream: string, state: Uint8Array): void {
+    this.forget(stream);
+    if (this.#bytes + state.length > this.#limit) return;
+    this.#states.set(stream, state);
+    this.#bytes += state.length;
+  }
+
   /** Drops a stream's state (its call ended). */
   forget(stream: string): void {
     const state = this.#states.get(stream);

@@ -15,10 +15,12 @@
  */
 
 import { negotiate } from "../protocol/subprotocol.ts";
+import { parseResume, type ResumeRequest } from "../protocol/recovery.ts";
+import { fields } from "../log.ts";
 import { type Accepted, authenticateUpgrade } from "./auth.ts";
 import type { Connection } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
-import type { Runtime } from "./runtime.ts";
+import type { RecoveryStart, Runtime } from "./runtime.ts";
 
 /** Starts listening as the config says; `runtime.close()` stops it. */
 export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): void {
@@ -66,7 +68,13 @@ async function upgrade(
     accepted = verdict;
   }
   // Without an ssocket token the client speaks the original format.
-  const { token, legacy, pack } = negotiate(request.headers.get("sec-websocket-protocol"));
+  const offer = request.headers.get("sec-websocket-protocol");
+  const { token, legacy, pack, recovery } = negotiate(offer, runtime.sessions !== undefined);
+  let start: RecoveryStart | undefined;
+  if (recovery) {
+    const resume = parseResume(offer);
+    start = resume ? await claim(runtime, resume, accepted) : {};
+  }
   const { socket, response } = Deno.upgradeWebSocket(request, {
     idleTimeout: runtime.config.idleTimeout,
     protocol: token,
@@ -74,17 +82,31 @@ async function upgrade(
   socket.binaryType = "arraybuffer";
   let connection: Connection | undefined;
   socket.onopen = () => {
-    connection = runtime.accept(socket, accepted, legacy, pack);
+    connection = runtime.accept(socket, accepted, legacy, pack, start);
   };
   socket.onmessage = (event) => {
-    if (connection) runtime.receive(connection, event.data);
+    // After a resume elsewhere, the old socket's last messages are not the session's.
+    if (connection?.holds(socket)) runtime.receive(connection, event.data);
   };
   socket.onclose = (event) => {
-    if (connection) runtime.disconnect(connection, event.code, event.reason);
+    if (connection) runtime.disconnect(connection, event.code, event.reason, socket);
   };
   // An error is always followed by close, where cleanup happens.
   socket.onerror = () => {};
   return response;
+}
+
+/** Checks a resume request; a refused one starts a fresh session that says why. */
+async function claim(
+  runtime: Runtime,
+  resume: ResumeRequest,
+  accepted: Accepted,
+): Promise<RecoveryStart> {
+  // Local sessions answer at once; one held by another node is taken over first.
+  const claimed = await runtime.sessions!.claim(resume, accepted.identity);
+  if (typeof claimed !== "string") return claimed;
+  runtime.log.info(`Refused to resume a session (${claimed})`, fields({ reason: claimed }));
+  return { reason: claimed };
 }
 
 /**

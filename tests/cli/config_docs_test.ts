@@ -45,6 +45,7 @@ Deno.test("the option table covers every field of defaultConfig, and no other", 
     "cluster",
     "auth",
     "metrics",
+    "recovery",
     "isolation",
   ]);
 });
