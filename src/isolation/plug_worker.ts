@@ -216,7 +216,7 @@ function call(head: CallHead, tail: Uint8Array): void {
 function validate(q: number, v: number, part: string, tail: Uint8Array): void {
   Promise.resolve()
     .then(() => runValidation(modules.get(v)?.schema as PlugSchema | undefined, part, unpack(tail)))
-    .then((result) => post({ k: "validated", q }, serialize(result)))
+    .then((result) => post({ k: "validated", q }, cloneResult(part, result)))
     .catch((err) => post({ k: "validated", q, error: describeError(err) }));
 }
 
@@ -285,6 +285,17 @@ self.onmessage = (event: MessageEvent) => {
     for (const body of event.data) receive(body);
   };
 };
+
+/** The validator's result as bytes; its output must be cloneable to reach the server. */
+function cloneResult(part: string, result: unknown): Uint8Array {
+  try {
+    return serialize(result);
+  } catch (err) {
+    throw new TypeError(
+      `The output of schema.${part} cannot leave the Worker: ${(err as Error).message}`,
+    );
+  }
+}
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
