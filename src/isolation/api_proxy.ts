@@ -6,6 +6,11 @@
  * in-process getters return at once); `join`, `leave`, `members` and `close`
  * stay promises.
  *
+ * `client.identity` is read from the server (a frozen copy); `client.call()`
+ * is relayed by the server ({@linkcode WorkerCalls}). `server.authenticate()`
+ * throws: an authenticator is a function, which cannot cross, and it would
+ * run in the server; INIT sets it.
+ *
  * `client.data` lives in the server. The caller's `client.data` arrives with
  * each call as a structured clone the plug may change freely; the Worker
  * writes it back at every yield and at the end (a value that cannot be
@@ -21,16 +26,22 @@
  * @module
  */
 
+import { serialize } from "node:v8";
 import type { Config } from "../../config.ts";
 import type {
+  Authenticator,
   BroadcastOptions,
   Client,
+  ClientCallOptions,
   ConnectionHook,
+  Identity,
   Member,
   OutgoingMessage,
   Server,
 } from "../plugs/api.ts";
+import type { Call } from "../client/call.ts";
 import type { Logger } from "../log.ts";
+import { WorkerCalls } from "./worker_calls.ts";
 
 /** How a Worker reaches the server. */
 export interface Link {
@@ -93,6 +104,10 @@ class ClientProxy implements Client {
     for (const key of Object.keys(live.data)) delete live.data[key];
     Object.assign(live.data, value);
   }
+  get identity(): Identity | undefined {
+    const identity = this.#link.sync("client.identity", this.id) as Identity | undefined;
+    return identity === undefined ? undefined : deepFreeze(identity);
+  }
   get isOpen(): boolean {
     return !this.#api.closed(this) && this.#link.sync("client.isOpen", this.id) as boolean;
   }
@@ -118,6 +133,9 @@ class ClientProxy implements Client {
   close(code?: number, reason?: string): void {
     this.#link.sync("client.close", this.id, code, reason);
   }
+  call<R = unknown>(event: string, payload?: unknown, options: ClientCallOptions = {}): Call<R> {
+    return this.#api.calls.start<R>(this.id, event, payload, options);
+  }
 }
 
 /** The Worker's plug API: one Server, and one Client per connection id. */
@@ -132,6 +150,8 @@ export class ApiProxy {
   readonly #closed = new WeakMap<ClientProxy, Closed>();
   /** The data of connections with calls running here, by connection id. */
   readonly live: Map<string, LiveData> = new Map();
+  /** Calls from plugs to their clients. */
+  readonly calls: WorkerCalls;
   #nextHook = 1;
 
   /**
@@ -141,6 +161,7 @@ export class ApiProxy {
    */
   constructor(link: Link, config: Config, log: Logger) {
     this.#link = link;
+    this.calls = new WorkerCalls(link);
     this.server = new ServerProxy(link, config, log, this);
   }
 
@@ -171,6 +192,34 @@ export class ApiProxy {
     return this.#hooks.get(hook)?.(client);
   }
 
+  /**
+   * The caller's data, serialized, when it differs from what the server
+   * holds (to write back at a yield, or with `ending`, at the call's end).
+   *
+   * @throws {TypeError} when it holds a value that cannot be cloned
+   */
+  changedData(id: string, ending: boolean): Uint8Array | undefined {
+    const live = this.live.get(id);
+    if (!live) return undefined;
+    if (ending && --live.calls === 0) this.live.delete(id);
+    if (live.base.length === 0 && Object.keys(live.data).length === 0) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = serialize(live.data);
+    } catch (err) {
+      throw new TypeError(
+        `client.data must hold structured-cloneable values in worker isolation: ${
+          (err as Error).message
+        }`,
+      );
+    }
+    if (bytes.length === live.base.length && bytes.every((byte, i) => byte === live.base[i])) {
+      return undefined;
+    }
+    live.base = bytes;
+    return bytes;
+  }
+
   /** What a closed connection left, once a disconnect hook reported it. */
   closed(client: ClientProxy): Closed | undefined {
     return this.#closed.get(client);
@@ -198,6 +247,9 @@ class ServerProxy implements Server {
   get connectionCount(): number {
     return this.#link.sync("server.connectionCount") as number;
   }
+  client(id: string): Client | undefined {
+    return this.#link.sync("server.client", id) ? this.#api.client(id) : undefined;
+  }
   events(): string[] {
     return this.#link.sync("server.events") as string[];
   }
@@ -219,6 +271,12 @@ class ServerProxy implements Server {
   }
   onDisconnect(hook: ConnectionHook): () => void {
     return this.#api.addHook("disconnect", hook);
+  }
+  authenticate(_authenticator: Authenticator): void {
+    throw new TypeError(
+      "server.authenticate() cannot be called from a plug in worker isolation: the " +
+        "authenticator runs in the server; set it in INIT",
+    );
   }
   async close(): Promise<void> {
     await this.#link.call("server.close");

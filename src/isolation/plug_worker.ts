@@ -16,16 +16,18 @@
 
 import { deserialize, serialize } from "node:v8";
 import type { Config } from "../../config.ts";
-import type { Logger } from "../log.ts";
-import { decodeFrame, decodeJsonPayload } from "../protocol/frame.ts";
-import { EventType } from "../protocol/event_type.ts";
-import { PlugError } from "../protocol/errors.ts";
+import { decodeFrame } from "../protocol/frame.ts";
+import { decodePayload } from "../protocol/payload.ts";
 import { SocketMessage } from "../server/message.ts";
-import type { PlugHandler } from "../plugs/types.ts";
+import type { PlugHandler, Yield } from "../plugs/types.ts";
+import type { PlugSchema } from "../plugs/schema.ts";
 import { ApiProxy, type Link } from "./api_proxy.ts";
 import { decodeBody, encodeBody } from "./wire.ts";
 import { SyncSlot } from "./sync_call.ts";
-import { describeError, exportKind } from "./remote_error.ts";
+import { describeError, type ErrorInfo, exportKind, toError } from "./remote_error.ts";
+import { describeSchema, runValidation } from "./schema_proxy.ts";
+import { remoteInput } from "./worker_calls.ts";
+import { format, workerLog } from "./worker_log.ts";
 
 /** How long a synchronous call may wait for the server before failing. */
 const SYNC_CALL_MS = 30_000;
@@ -35,6 +37,8 @@ let api: ApiProxy;
 let outbox: Uint8Array[] = [];
 const modules = new Map<number, Record<string, unknown>>();
 const calls = new Map<number, { iterator: AsyncIterator<unknown>; id: string }>();
+/** Messages every handler of a multi-export plug shares, by the server's key. */
+const shared = new Map<number, SocketMessage>();
 const replies = new Map<number, PromiseWithResolvers<unknown>>();
 let nextReply = 1;
 const emptyIterator: AsyncIterator<unknown> = {
@@ -57,9 +61,11 @@ function unpack(tail: Uint8Array): unknown {
   return tail.length === 0 ? undefined : deserialize(tail);
 }
 
-function rethrow(error: { name: string; message: string; code?: string; stack?: string }): never {
-  const err = error.code ? new PlugError(error.code, error.message) : new Error(error.message);
-  if (!error.code) err.name = error.name;
+/** Throws the server's error as the plug would see it in-process (SchemaError, PlugError…). */
+function rethrow(error: ErrorInfo): never {
+  const err = toError(error);
+  // The server's stack means nothing here; the plug's own frames are more useful.
+  err.stack = new Error(error.message).stack?.replace(/^Error/, err.name);
   throw err;
 }
 
@@ -85,63 +91,29 @@ const link: Link = {
   },
 };
 
-function format(part: unknown): string {
-  if (typeof part === "string") return part;
-  if (part instanceof Error) return part.stack ?? `${part.name}: ${part.message}`;
-  try {
-    return typeof part === "object" ? JSON.stringify(part) : String(part);
-  } catch {
-    return String(part);
-  }
-}
-
-function workerLog(): Logger {
-  const write = (level: string) => (...parts: unknown[]) =>
-    link.notify("log", level, parts.map(format).join(" "));
-  return {
-    enabled: () => true,
-    error: write("error"),
-    warn: write("warn"),
-    info: write("info"),
-    debug: write("debug"),
-  } as unknown as Logger;
-}
-
-/** The caller's data, serialized, when it differs from what the server holds. */
-function changedData(id: string, ending: boolean): Uint8Array | undefined {
-  const live = api.live.get(id);
-  if (!live) return undefined;
-  if (ending && --live.calls === 0) api.live.delete(id);
-  if (live.base.length === 0 && Object.keys(live.data).length === 0) return undefined;
-  let bytes: Uint8Array;
-  try {
-    bytes = serialize(live.data);
-  } catch (err) {
-    throw new TypeError(
-      `client.data must hold structured-cloneable values in worker isolation: ${
-        (err as Error).message
-      }`,
-    );
-  }
-  if (bytes.length === live.base.length && bytes.every((byte, i) => byte === live.base[i])) {
-    return undefined;
-  }
-  live.base = bytes;
-  return bytes;
-}
-
 function step(c: number, work: Promise<IteratorResult<unknown>>) {
   work.then(
     (result) => {
       // Undefined when the call was returned meanwhile: its data was settled then.
       const call = calls.get(c);
       try {
-        const data = call && changedData(call.id, result.done === true);
+        const data = call && api.changedData(call.id, result.done === true);
         if (result.done) {
           calls.delete(c);
           post({ k: "done", c, data: data !== undefined }, data);
         } else {
-          post({ k: "y", c, value: result.value, data: data !== undefined }, data);
+          const value = result.value as Yield | undefined;
+          const payload = value?.payload;
+          if (payload instanceof Uint8Array) {
+            // Bytes cross as bytes, after the JSON header: JSON would make them an object.
+            const head = {
+              k: "y",
+              c,
+              value: { ...value, payload: undefined },
+              bin: payload.length,
+            };
+            post({ ...head, data: data !== undefined }, data ? join(payload, data) : payload);
+          } else post({ k: "y", c, value, data: data !== undefined }, data);
         }
       } catch (err) {
         // JSON.stringify failed (a BigInt, a cycle) or data cannot be cloned: the call fails.
@@ -158,7 +130,7 @@ function step(c: number, work: Promise<IteratorResult<unknown>>) {
       calls.delete(c);
       let data: Uint8Array | undefined;
       try {
-        data = call && changedData(call.id, true);
+        data = call && api.changedData(call.id, true);
       } catch {
         // The plug's own error is the one to report.
       }
@@ -174,6 +146,7 @@ async function load(v: number, url: string): Promise<void> {
     const exports = Object.entries(module).map(([name, value]) => ({
       name,
       kind: exportKind(value),
+      schema: name === "schema" ? describeSchema(value) : undefined,
     }));
     post({ k: "loaded", v, exports });
   } catch (err) {
@@ -181,13 +154,40 @@ async function load(v: number, url: string): Promise<void> {
   }
 }
 
-function call(
-  head: { c: number; v: number; name: string; id: string; rawSize: number },
-  tail: Uint8Array,
-): void {
+/** What the server sends with a call: sizes of the parts of its tail. */
+interface CallHead {
+  c: number;
+  v: number;
+  name: string;
+  id: string;
+  /** Bytes of the request frame, first in the tail. */
+  raw: number;
+  /** Bytes of the caller's client.data, next (absent: empty). */
+  data?: number;
+  /** The rest of the tail is the payload the plug's schema returned. */
+  payload?: boolean;
+  /** Key of a message shared by the handlers of a multi-export plug. */
+  m?: number;
+}
+
+/** The message as dispatch built it: the same payload (binary, SYNC-typed, validated) and input. */
+function messageOf(head: CallHead, tail: Uint8Array): SocketMessage {
+  const known = head.m === undefined ? undefined : shared.get(head.m);
+  if (known) return known;
+  const raw = tail.subarray(0, head.raw);
+  const frame = decodeFrame(raw);
+  const payload = head.payload
+    ? deserialize(tail.subarray(head.raw + (head.data ?? 0)))
+    : decodePayload(frame);
+  const input = remoteInput(link, head.id);
+  const message = new SocketMessage(raw, frame.event, frame.type, payload, frame.requestId, input);
+  if (head.m !== undefined) shared.set(head.m, message);
+  return message;
+}
+
+function call(head: CallHead, tail: Uint8Array): void {
   const { c, id } = head;
-  const raw = tail.subarray(0, head.rawSize);
-  const dataBytes = tail.subarray(head.rawSize);
+  const dataBytes = tail.subarray(head.raw, head.raw + (head.data ?? 0));
   try {
     let live = api.live.get(id);
     if (!live) {
@@ -199,9 +199,7 @@ function call(
       live.base = dataBytes.slice();
     }
     live.calls++;
-    const frame = decodeFrame(raw);
-    const payload = frame.type === EventType.SYNC ? frame.payload : decodeJsonPayload(frame);
-    const message = new SocketMessage(raw, frame.event, frame.type, payload, frame.requestId);
+    const message = messageOf(head, tail);
     const handler = modules.get(head.v)?.[head.name] as PlugHandler | undefined;
     if (!handler) throw new Error(`Plug version ${head.v} has no handler "${head.name}" here`);
     const iterable = handler(message, api.client(id));
@@ -212,6 +210,14 @@ function call(
     calls.set(c, { iterator: emptyIterator, id });
     step(c, Promise.reject(err));
   }
+}
+
+/** Runs part `part` of version `v`'s schema for the server. */
+function validate(q: number, v: number, part: string, tail: Uint8Array): void {
+  Promise.resolve()
+    .then(() => runValidation(modules.get(v)?.schema as PlugSchema | undefined, part, unpack(tail)))
+    .then((result) => post({ k: "validated", q }, cloneResult(part, result)))
+    .catch((err) => post({ k: "validated", q, error: describeError(err) }));
 }
 
 function receive(body: Uint8Array): void {
@@ -240,6 +246,13 @@ function receive(body: Uint8Array): void {
     case "load":
       load(head.v, head.url);
       return;
+    case "validate":
+      return validate(head.q, head.v, head.part, tail);
+    case "callReply":
+      return api.calls.reply(head, tail);
+    case "forget":
+      shared.delete(head.m);
+      return;
     case "ping":
       post({ k: "pong", n: head.n });
       return;
@@ -267,8 +280,26 @@ function receive(body: Uint8Array): void {
 self.onmessage = (event: MessageEvent) => {
   const { buffer, config } = event.data as { buffer: SharedArrayBuffer; config: Config };
   slot = new SyncSlot(buffer);
-  api = new ApiProxy(link, config, workerLog());
+  api = new ApiProxy(link, config, workerLog(link));
   self.onmessage = (event: MessageEvent<Uint8Array[]>) => {
     for (const body of event.data) receive(body);
   };
 };
+
+/** The validator's result as bytes; its output must be cloneable to reach the server. */
+function cloneResult(part: string, result: unknown): Uint8Array {
+  try {
+    return serialize(result);
+  } catch (err) {
+    throw new TypeError(
+      `The output of schema.${part} cannot leave the Worker: ${(err as Error).message}`,
+    );
+  }
+}
+
+function join(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

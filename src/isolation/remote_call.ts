@@ -30,6 +30,12 @@ export interface CallOwner {
   readonly hangMs: number;
 }
 
+/** What a call takes from the message dispatch built: the frame, and the (validated) payload. */
+export interface CallMessage {
+  readonly raw: Uint8Array;
+  readonly payload: unknown;
+}
+
 /** A reply from the Worker about this call. */
 export interface CallReply {
   k: "y" | "done" | "err" | "returned";
@@ -57,14 +63,14 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
    * @param owner the isolation that runs it
    * @param version the plug version's id
    * @param name the handler's export name
-   * @param raw the request frame's bytes (the Worker decodes them itself)
+   * @param message the request (the Worker decodes its frame itself)
    * @param clientId the caller's connection id
    */
   constructor(
     readonly owner: CallOwner,
     readonly version: number,
     readonly name: string,
-    readonly raw: Uint8Array,
+    readonly message: CallMessage,
     readonly clientId: string,
   ) {}
 

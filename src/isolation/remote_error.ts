@@ -15,6 +15,7 @@
  */
 
 import { ErrorCode, PlugError, ProtocolError } from "../protocol/errors.ts";
+import { type PayloadIssue, SchemaError } from "../plugs/schema.ts";
 
 /** A thrown value, as it crosses the process boundary. */
 export interface ErrorInfo {
@@ -23,6 +24,8 @@ export interface ErrorInfo {
   stack?: string;
   /** A `PlugError`'s or `ProtocolError`'s code, or `PERMISSION_DENIED`. */
   code?: string;
+  /** A `SchemaError`'s issues. */
+  issues?: PayloadIssue[];
 }
 
 const PERMISSION = /Requires (\w+) access/;
@@ -63,13 +66,18 @@ export function describeError(err: unknown): ErrorInfo {
     message: err.message,
     stack: err.stack,
     code: typeof code === "string" && code !== "" ? code : undefined,
+    issues: err instanceof SchemaError ? err.issues : undefined,
   };
 }
 
 /** Rebuilds a described error; its code survives as a `PlugError` (or `ProtocolError`). */
 export function toError(info: ErrorInfo): Error {
   let err: Error;
-  if (info.code && Object.hasOwn(ErrorCode, info.code)) {
+  if (info.issues && info.code) {
+    // Rebuilt as a SchemaError so dispatch reports its issues and logs it as the caller's mistake.
+    err = new SchemaError(info.code as ErrorCode, "", info.issues);
+    err.message = info.message;
+  } else if (info.code && Object.hasOwn(ErrorCode, info.code)) {
     err = new ProtocolError(info.code as ErrorCode, info.message);
   } else if (info.code) {
     err = new PlugError(info.code, info.message);

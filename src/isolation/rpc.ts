@@ -5,32 +5,39 @@
  *
  * @example
  * ```ts ignore
- * const rpc = new ApiRequests(runtime, (w, kind, hook, id, data) => {});
+ * const rpc = new ApiRequests(runtime, (w, head, tail) => pool.send(w, head, tail));
  * rpc.sync(w, "client.isOpen", [id]); // true
  * ```
  * @module
  */
 
+import { serialize } from "node:v8";
 import type { Client, OutgoingMessage } from "../plugs/api.ts";
 import type { Runtime } from "../server/runtime.ts";
-
-/** Runs a Worker's connection hook: `data` is set for a closed connection. */
-export type HookRunner = (w: number, hook: number, id: string, data?: unknown) => void;
+import { CallRelay, type SendToWorker } from "./call_relay.ts";
 
 /** Answers the plug-API requests of Workers against one runtime. */
 export class ApiRequests {
   readonly #runtime: Runtime;
-  readonly #runHook: HookRunner;
+  readonly #send: SendToWorker;
+  readonly #relay: CallRelay;
   /** Hook removers by Worker, then by the Worker's hook id. */
   readonly #hooks = new Map<number, Map<number, () => void>>();
 
   /**
    * @param runtime the server
-   * @param runHook sends a hook call to a Worker
+   * @param send the way to a Worker (hooks, relayed replies)
    */
-  constructor(runtime: Runtime, runHook: HookRunner) {
+  constructor(runtime: Runtime, send: SendToWorker) {
     this.#runtime = runtime;
-    this.#runHook = runHook;
+    this.#send = send;
+    this.#relay = new CallRelay(send);
+  }
+
+  /** Runs a Worker's connection hook; `data` is what a closed connection left. */
+  #runHook(w: number, hook: number, id: string, data?: unknown): void {
+    const tail = data === undefined ? undefined : serialize(data);
+    this.#send(w, { k: "hook", hook, id, closed: data !== undefined }, tail);
   }
 
   #client(id: string): Client {
@@ -39,8 +46,8 @@ export class ApiRequests {
     return connection.api;
   }
 
-  /** Answers a synchronous request (the Worker is blocked until it has the answer). */
-  sync(op: string, args: unknown[]): unknown {
+  /** Answers a synchronous request of Worker `w` (blocked until it has the answer). */
+  sync(w: number, op: string, args: unknown[]): unknown {
     const api = this.#runtime.api;
     const id = args[0] as string;
     switch (op) {
@@ -54,6 +61,13 @@ export class ApiRequests {
         return undefined;
       case "data.snapshot":
         return this.#client(id).data;
+      case "client.identity":
+        return this.#runtime.hub.connections.get(id)?.identity;
+      case "client.call": {
+        const [, k, event, payload, timeout] = args as [string, number, string, unknown, number];
+        const client = this.#runtime.hub.connections.get(id)?.api;
+        return this.#relay.start(w, k, client, event, payload, timeout);
+      }
       case "client.isOpen":
         return this.#runtime.hub.connections.get(id)?.isOpen ?? false;
       case "client.bufferedAmount":
@@ -70,6 +84,8 @@ export class ApiRequests {
         return api.url;
       case "server.connections":
         return [...this.#runtime.hub.connections.keys()];
+      case "server.client":
+        return this.#runtime.hub.connections.has(id);
       case "server.connectionCount":
         return api.connectionCount;
       case "server.events":
@@ -87,6 +103,15 @@ export class ApiRequests {
   /** Answers a request whose answer is a promise. */
   async call(op: string, args: unknown[]): Promise<unknown> {
     switch (op) {
+      case "input.next": {
+        // A closed connection's input has ended, as in-process; so has a cancelled
+        // call's, even when the plug asks for it only after the cancel arrived.
+        const connection = this.#runtime.hub.connections.get(args[0] as string);
+        if (!connection || connection.cancelledId(args[1] as number)) {
+          return { value: undefined, done: true };
+        }
+        return await connection.inputOf(args[1] as number)[Symbol.asyncIterator]().next();
+      }
       case "client.join":
         return await this.#client(args[0] as string).join(args[1] as string, args[2]);
       case "client.leave":
@@ -112,19 +137,25 @@ export class ApiRequests {
         ? this.#runtime.onConnect((client) => this.#runHook(w, hook, client.id))
         : this.#runtime.onDisconnect((client) => this.#runHook(w, hook, client.id, client.data));
       forWorker.set(hook, remove);
+    } else if (op === "input.return") {
+      const connection = this.#runtime.hub.connections.get(args[0] as string);
+      connection?.inputOf(args[1] as number)[Symbol.asyncIterator]().return?.();
+    } else if (op === "client.call.detach") {
+      this.#relay.detach(w, args[0] as number);
     } else if (op === "hook.remove") {
       this.#hooks.get(w)?.get(args[0] as number)?.();
       this.#hooks.get(w)?.delete(args[0] as number);
     }
   }
 
-  /** How many hooks Worker `w` has registered (they keep a retired Worker alive). */
-  hookCount(w: number): number {
-    return this.#hooks.get(w)?.size ?? 0;
+  /** True while Worker `w` has hooks (they keep a retired Worker alive). */
+  holds(w: number): boolean {
+    return (this.#hooks.get(w)?.size ?? 0) > 0;
   }
 
-  /** Removes every hook of a Worker that is gone. */
+  /** Removes every hook, and cancels every call to a client, of a Worker that is gone. */
   forget(w: number): void {
+    this.#relay.forget(w);
     for (const remove of this.#hooks.get(w)?.values() ?? []) remove();
     this.#hooks.delete(w);
   }

@@ -28,6 +28,10 @@ export interface Version {
   worker?: WorkerRecord;
   /** Resolves once loaded there. */
   ready?: Promise<void>;
+  /** Its plug has several handlers: they share one message object in the Worker. */
+  shared?: boolean;
+  /** Its `schema` checks payloads: calls carry the validator's output. */
+  payloadSchema?: boolean;
 }
 
 /** One Worker in a host. */

@@ -139,7 +139,8 @@ function unwrap(result: StandardResult<unknown>, code: ErrorCode, what: string):
   return result.value;
 }
 
-function toPayloadIssue(issue: StandardIssue): PayloadIssue {
+/** An issue as sent to the client: its path reduced to keys. */
+export function toPayloadIssue(issue: StandardIssue): PayloadIssue {
   const path = (issue.path ?? []).map((segment) => {
     const key = typeof segment === "object" && segment !== null ? segment.key : segment;
     return typeof key === "number" ? key : String(key);

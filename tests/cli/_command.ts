@@ -53,12 +53,20 @@ export interface RunOptions {
   cmd?: string;
 }
 
-/** The command both `run` and `Spawned` start: no colours, no stdin, output piped. */
+/**
+ * The command both `run` and `Spawned` start: no colours, no stdin, output
+ * piped. The test run's own `SSOCKET_TEST_ISOLATION` is left out: `ssocket`
+ * rejects `SSOCKET_*` variables it does not know (a test passes
+ * `--isolation.mode` instead).
+ */
 function command(args: string[], options: RunOptions): Deno.Command {
+  const env = Deno.env.toObject();
+  delete env.SSOCKET_TEST_ISOLATION;
   return new Deno.Command(options.cmd ?? Deno.execPath(), {
     args,
     cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
+    clearEnv: true,
+    env: { ...env, NO_COLOR: "1", ...options.env },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

@@ -148,3 +148,26 @@ Deno.test("worker isolation: with plugTimeout 0 a busy loop is still stopped aft
   assert.equal(isolation.hangMs, 10_000);
   await isolation.close();
 });
+
+Deno.test("worker isolation: a schema validator stuck in a loop answers PLUG_TIMEOUT and its host is replaced", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "echo.ts": PLUGS["echo.ts"],
+      "stuck.ts": `export const schema = {
+        payload: { "~standard": { version: 1, vendor: "test", validate: () => { while (true) {} } } },
+      };
+      export async function* stuck() { yield { payload: "never" }; }`,
+    },
+    config: { isolation: { mode: "worker" }, plugTimeout: 300 },
+  });
+  await using ws = await TestSocket.open(srv.url);
+  ws.send("stuck", null, 1);
+  const answer = await ws.next();
+  assert.deepEqual([answer.type, (answer.json as { code: string }).code], [4, "PLUG_TIMEOUT"]);
+  await srv.waitForLog(/Plug "stuck" hung/);
+  const [first] = hostPids(srv);
+  await srv.waitForLog(new RegExp(`Plug host (?!${first}\\b)\\d+ started`));
+  const [echo] = await ws.call("echo", "served by a fresh host", 2);
+  assert.equal(echo.json, "served by a fresh host");
+  assert.equal(hostPids(srv).length, 2);
+});

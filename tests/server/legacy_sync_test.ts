@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { applyDelta, readDeltaHeader } from "../../src/protocol/delta.ts";
 import { SUBPROTOCOL_V1 } from "../../src/protocol/subprotocol.ts";
 import { connect } from "../../src/client/mod.ts";
@@ -7,6 +8,13 @@ import { LegacyMessage, LegacySocket } from "../_legacy_client.ts";
 import { catalogueSteps } from "../client/_big_objects.ts";
 
 const BIG_OBJECTS = new URL("../client/_big_objects.ts", import.meta.url).href;
+/** The plug imports modules outside the plugs folder, which a plug Worker may not read unasked. */
+const READ_BIG_OBJECTS = {
+  isolation: {
+    allowRead: [BIG_OBJECTS, new URL("../_random.ts", import.meta.url).href]
+      .map((url) => fileURLToPath(url)).join(","),
+  },
+};
 
 /** Yields `count` states of a large catalogue as SYNC. */
 const CATALOGUE = `import { catalogueSteps } from "${BIG_OBJECTS}";
@@ -32,7 +40,10 @@ Deno.test("the ssocket client offers ssocket.v1 next to its own protocols", asyn
 });
 
 Deno.test("a legacy client rebuilds 50 large states from SYNC instruction arrays while an ssocket client gets binary deltas", async () => {
-  await using srv = await startServer({ plugs: { "catalogue.ts": CATALOGUE } });
+  await using srv = await startServer({
+    plugs: { "catalogue.ts": CATALOGUE },
+    config: READ_BIG_OBJECTS,
+  });
   await using legacy = await LegacySocket.open(srv.url);
   await using modern = await TestSocket.open(srv.url);
   const expected = catalogueSteps(3, 50);
@@ -56,7 +67,10 @@ Deno.test("a legacy client rebuilds 50 large states from SYNC instruction arrays
 });
 
 Deno.test("legacy SYNC: each request starts again from that request, as serverless-sockets did", async () => {
-  await using srv = await startServer({ plugs: { "catalogue.ts": CATALOGUE } });
+  await using srv = await startServer({
+    plugs: { "catalogue.ts": CATALOGUE },
+    config: READ_BIG_OBJECTS,
+  });
   await using legacy = await LegacySocket.open(srv.url);
   for (const seed of [1, 2]) {
     const state = legacy.send("catalogue", { seed, count: 3 });

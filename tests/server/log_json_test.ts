@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fields, Logger } from "../../src/log.ts";
-import { TestSocket } from "../_harness.ts";
+import { TEST_ISOLATION, TestSocket } from "../_harness.ts";
 import { serveCommand, tempDir } from "../cli/_command.ts";
 
 Deno.test("Logger with logFormat json writes one object per line: time, level, msg, fields, error", () => {
@@ -49,7 +49,10 @@ Deno.test("ssocket --logFormat json: every output line is a JSON object, a plug 
     "export async function* boom() { throw new Error('kaput'); }\n",
   );
   const { process, url } = await serveCommand(
-    ["--INSECURE.port", "0", "--INSECURE.hostname", "127.0.0.1", "--logFormat", "json"],
+    [
+      ...["--INSECURE.port", "0", "--INSECURE.hostname", "127.0.0.1", "--logFormat", "json"],
+      ...["--isolation.mode", TEST_ISOLATION],
+    ],
     { cwd: tmp.path },
   );
   await using _ = process;

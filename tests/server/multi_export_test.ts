@@ -34,6 +34,21 @@ Deno.test("multiExport sequential runs a file's exports one after another, alpha
   assert.ok(frames.at(-1)!.end);
 });
 
+Deno.test("every export of a file gets the same message object, as one run of the plug", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "shared.ts":
+        `export async function* alpha(m) { m.seenBy = "alpha"; yield { payload: "alpha" }; }
+        export async function* beta(m) { yield { payload: m.seenBy ?? "a message of its own" }; }`,
+    },
+  });
+  await using ws = await TestSocket.open(srv.url);
+  for (const id of [1, 2]) {
+    const frames = await ws.call("shared", null, id);
+    assert.deepEqual(frames.map((f) => f.json), ["alpha", "alpha", null]);
+  }
+});
+
 Deno.test("multiExport concurrent runs a file's exports side by side, the END frame last", async () => {
   await using srv = await startServer({
     plugs: { "waiting.ts": WAITING },

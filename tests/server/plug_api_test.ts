@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as mod from "../../src/mod.ts";
-import { startServer, TestSocket } from "../_harness.ts";
+import { startServer, TEST_ISOLATION, TestSocket } from "../_harness.ts";
 
 /** Every member a plug may use (src/plugs/api.ts). */
 const CLIENT = [
@@ -57,6 +57,34 @@ Deno.test("a plug reaches the plug API's members and nothing else", async () => 
   await using ws = await TestSocket.open(srv.url);
   const [reply] = await ws.call("probe", null, 1);
   assert.deepEqual(reply.json, { client: CLIENT, server: SERVER });
+});
+
+Deno.test("server.authenticate() in a plug applies in-process; worker mode refuses it loudly", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "gate.ts": `export async function* gate(_m, client) {
+        try {
+          client.server.authenticate(() => false);
+          yield { payload: "set" };
+        } catch (err) {
+          yield { payload: err.name + ": " + err.message };
+        }
+      }`,
+    },
+  });
+  await using ws = await TestSocket.open(srv.url);
+  const [reply] = await ws.call("gate", null, 1);
+  if (TEST_ISOLATION === "worker") {
+    // The authenticator would run in the server, and die with its Worker at the next reload.
+    assert.match(
+      String(reply.json),
+      /^TypeError: .*cannot be called from a plug in worker isolation/,
+    );
+    await using _next = await TestSocket.open(srv.url); // nothing was set: it opens
+  } else {
+    assert.equal(reply.json, "set");
+    await assert.rejects(TestSocket.open(srv.url), /WebSocket failed to open/);
+  }
 });
 
 Deno.test("src/mod.ts exports the codecs, errors, serve() and the deprecated aliases, and no runtime internals", () => {

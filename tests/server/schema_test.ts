@@ -3,7 +3,7 @@
  * valibot here, pinned in import_map.json for the examples and tests only).
  */
 import assert from "node:assert/strict";
-import { startServer } from "../_harness.ts";
+import { startServer, TEST_ISOLATION } from "../_harness.ts";
 import { CallError, connect } from "../../src/client/mod.ts";
 
 const SIGNUP = `import * as v from "valibot";
@@ -114,4 +114,26 @@ Deno.test("a schema export that is not a Standard Schema fails the plug's load",
   await srv.waitForLog(/schema\.payload is not a Standard Schema v1 validator/);
   await using client = await connect(srv.url);
   await assert.rejects(client.call("bad").first(), rejectsWith("NOT_FOUND"));
+});
+
+Deno.test("a validator's output reaches the plug as it is in-process; in worker mode it must be cloneable", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "fn.ts": `export const schema = {
+        payload: { "~standard": { version: 1, vendor: "test", validate: () => ({ value: () => 1 }) } },
+      };
+      export async function* fn(m) { yield { payload: typeof m.payload }; }`,
+    },
+  });
+  await using client = await connect(srv.url);
+  const call = client.call("fn", null).first();
+  if (TEST_ISOLATION === "worker") {
+    await assert.rejects(call, (err: unknown) => {
+      rejectsWith("PLUG_ERROR")(err);
+      assert.match((err as Error).message, /The output of schema\.payload cannot leave the Worker/);
+      return true;
+    });
+  } else {
+    assert.equal(await call, "function");
+  }
 });

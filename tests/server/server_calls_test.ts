@@ -152,6 +152,23 @@ Deno.test("server.client(id) calls a connection from outside a plug; a close fai
   await hanging;
 });
 
+Deno.test("a plug calls another connection found with server.client(id)", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "relay.ts": `export async function* relay(m, client) {
+        const peer = client.server.client(m.payload);
+        yield { payload: peer ? await peer.call("who").first() : "no such connection" };
+      }`,
+    },
+  });
+  await using asker = await connect(srv.url);
+  await using answerer = await connect(srv.url);
+  answerer.handle("who", () => "the answerer");
+  const [, peer] = srv.server.connections;
+  assert.equal(await asker.call("relay", peer.id).first(), "the answerer");
+  assert.equal(await asker.call("relay", "nobody").first(), "no such connection");
+});
+
 Deno.test("a frame from the client in the server's id half is never taken for a new call", async () => {
   await using srv = await startServer({ plugs: PLUGS });
   await using ws = await TestSocket.open(srv.url);
