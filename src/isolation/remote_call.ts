@@ -57,6 +57,8 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
   #returned?: PromiseWithResolvers<IteratorResult<Yield>>;
   #started = false;
   #over = false;
+  /** Why the call was failed while no step was waiting: the next step gets it. */
+  #failure?: ProtocolError;
   #timer?: ReturnType<typeof setTimeout>;
 
   /**
@@ -84,6 +86,11 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
   }
 
   next(): Promise<IteratorResult<Yield>> {
+    if (this.#failure) {
+      const failure = this.#failure;
+      this.#failure = undefined;
+      return Promise.reject(failure);
+    }
     if (this.#over) return Promise.resolve(DONE);
     this.#step = Promise.withResolvers();
     const promise = this.#step.promise;
@@ -125,7 +132,11 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
   /** Ends the call from this side: its Worker was stopped or hung. */
   fail(code: typeof ErrorCode.PLUG_CRASHED | typeof ErrorCode.PLUG_TIMEOUT, message: string): void {
     clearTimeout(this.#timer);
-    this.#step?.reject(new ProtocolError(code, message));
+    const failure = new ProtocolError(code, message);
+    // Between two steps (the server is handling a yield) nobody waits yet:
+    // the next step must fail, not find the call quietly done.
+    if (this.#step) this.#step.reject(failure);
+    else if (!this.#over) this.#failure = failure;
     this.#step = undefined;
     this.#finish();
   }
