@@ -101,7 +101,7 @@ async function main(): Promise<boolean> {
     progress("echo, 50 connections x 10 in flight");
     const results = await throughput({
       mode: "echo",
-      kinds: ["deno", "ssocket", ...references],
+      kinds: ["deno", "ssocket", "ssocket-deno", ...references],
       connections: 50,
       window: 10,
       rounds: options.rounds,
@@ -113,7 +113,7 @@ async function main(): Promise<boolean> {
     progress("echo, 1 connection x 1 in flight");
     const results = await throughput({
       mode: "echo",
-      kinds: ["deno", "ssocket", ...references],
+      kinds: ["deno", "ssocket", "ssocket-deno", ...references],
       connections: 1,
       window: 1,
       rounds: options.rounds,

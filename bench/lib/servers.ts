@@ -5,6 +5,7 @@
  * - `deno`: bare `Deno.serve` + `Deno.upgradeWebSocket` echo (bench/servers/deno_echo.ts)
  * - `deno-broadcast`: the same, sending each message to every other socket
  * - `ssocket`: `deno run -A src/mod.ts` over a temporary copy of bench/plugs
+ *   (its default transport, ws); `ssocket-deno`: the same with `--transport deno`
  * - `ws`: npm:ws under node (bench/node/ws_echo.mjs)
  * - `socketio`: npm:socket.io under node, acknowledged echo (bench/node/sio_echo.mjs)
  *
@@ -16,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Child, freePort, waitForPort } from "./proc.ts";
 
 /** Which server to start. */
-export type ServerKind = "deno" | "deno-broadcast" | "ssocket" | "ws" | "socketio";
+export type ServerKind = "deno" | "deno-broadcast" | "ssocket" | "ssocket-deno" | "ws" | "socketio";
 
 /** A started server. */
 export interface RunningServer {
@@ -43,6 +44,7 @@ export const LABELS: Record<ServerKind, string> = {
   "deno": "bare Deno",
   "deno-broadcast": "bare Deno",
   "ssocket": "ssocket",
+  "ssocket-deno": "ssocket (deno)",
   "ws": "node ws",
   "socketio": "Socket.IO",
 };
@@ -65,7 +67,7 @@ export async function startServer(
   let command: string[];
   let workDir: string | undefined;
   let plugsDir: string | undefined;
-  if (kind === "ssocket") {
+  if (kind === "ssocket" || kind === "ssocket-deno") {
     // A scratch folder as cwd, so the repo's example INIT.ts is not run, and
     // a copy of the bench plugs that scenarios may edit.
     workDir = await Deno.makeTempDir({ prefix: "ssocket_bench_" });
@@ -88,6 +90,15 @@ export async function startServer(
       // reload scenarios); nothing is logged per message at this level.
       "--logLevel",
       "info",
+      "--transport",
+      kind === "ssocket" ? "ws" : "deno",
+      // The load client sends thousands of frames per second on one
+      // connection and opens thousands from one address: the limits of a
+      // public server would refuse it (the attack script measures them).
+      "--limits.messagesPerSecond",
+      "0",
+      "--limits.maxConnectionsPerIp",
+      "0",
       ...(options.flags ?? []),
     ];
   } else if (kind === "deno" || kind === "deno-broadcast") {

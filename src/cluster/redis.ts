@@ -36,6 +36,7 @@ import type {
   StoredMember,
 } from "./adapter.ts";
 import { decodeEnvelope, encodeEnvelope } from "./envelope.ts";
+import { sign, verify } from "./signing.ts";
 
 /** The log lines the adapter writes. */
 export interface ClusterLog {
@@ -53,6 +54,22 @@ export interface RedisAdapterOptions {
   presenceTimeout?: number;
   /** Where link changes and dropped messages are reported; silent by default. */
   log?: ClusterLog;
+  /**
+   * Shared secret: every message is sent with an HMAC-SHA256 of it, and
+   * messages whose HMAC does not match are dropped. Without one, anyone who
+   * can publish on the channel can reach every client.
+   */
+  secret?: string;
+  /** Where failed publishes and dropped messages are counted; the adapter's own by default. */
+  counters?: ClusterCounters;
+}
+
+/** The adapter's counters (a part of the runtime's `LimitCounters`). */
+export interface ClusterCounters {
+  /** Publishes that failed: the link was down, or Redis refused. */
+  clusterPublishFailures: number;
+  /** Messages received and dropped: malformed, or without a valid HMAC. */
+  clusterDropped: number;
 }
 
 const DEFAULT_CHANNEL = "ssocket";
@@ -69,6 +86,9 @@ const SILENT: ClusterLog = { info() {}, warn() {} };
 export class RedisAdapter implements ClusterAdapter {
   /** This process's id; its own publications are ignored when they come back. */
   readonly nodeId: string = crypto.randomUUID();
+  /** Failed publishes and dropped messages. */
+  readonly counters: ClusterCounters;
+  readonly #secret?: string;
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
   readonly #channel: string;
@@ -94,6 +114,8 @@ export class RedisAdapter implements ClusterAdapter {
     this.#prefix = `ssocket:${this.#channel}:`;
     this.#url = options.url;
     this.#log = options.log ?? SILENT;
+    this.#secret = options.secret || undefined;
+    this.counters = options.counters ?? { clusterPublishFailures: 0, clusterDropped: 0 };
     const timeoutMs = (options.presenceTimeout ?? DEFAULT_PRESENCE_TIMEOUT_S) * 1000;
     // A heartbeat lives 2/3 of the timeout and sweeps run every quarter, so a
     // dead node is found within the timeout even if it died just after a refresh.
@@ -125,8 +147,11 @@ export class RedisAdapter implements ClusterAdapter {
     const publisher = new Redis(options.url, {
       lazyConnect: true,
       retryStrategy,
-      // Fail fast while Redis is away, instead of flushing stale frames later.
+      // Fail fast while Redis is away, instead of flushing stale frames later:
+      // nothing is queued while the link is down, and nothing in flight when
+      // it drops is sent again after it is back.
       enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 1,
     });
     const subscriber = new Redis(options.url, { lazyConnect: true, retryStrategy });
@@ -149,9 +174,17 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   publish(message: ClusterMessage): boolean {
-    if (!this.healthy) return false;
+    if (!this.healthy) {
+      this.counters.clusterPublishFailures++;
+      return false;
+    }
     const envelope = encodeEnvelope(this.nodeId, message);
-    this.#publisher.publish(this.#channel, Buffer.from(envelope)).catch(() => {});
+    const signed = this.#secret === undefined
+      ? Buffer.from(envelope)
+      : sign(this.#secret, envelope);
+    this.#publisher.publish(this.#channel, signed).catch(() => {
+      this.counters.clusterPublishFailures++;
+    });
     return true;
   }
 
@@ -216,6 +249,11 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   #receive(data: Uint8Array): void {
+    if (this.#secret !== undefined) {
+      const envelope = verify(this.#secret, data);
+      if (!envelope) return this.#drop();
+      data = envelope;
+    }
     let decoded;
     try {
       decoded = decodeEnvelope(data);
@@ -227,12 +265,15 @@ export class RedisAdapter implements ClusterAdapter {
     for (const handler of this.#handlers) handler(decoded.message);
   }
 
-  /** Counts a malformed message; logs the count at most once a minute. */
+  /** Counts a malformed or unauthenticated message; logs the count at most once a minute. */
   #drop(): void {
     this.#dropped++;
+    this.counters.clusterDropped++;
     const now = Date.now();
     if (now - this.#droppedSince < DROPPED_LOG_MS) return;
-    this.#log.warn(`Dropped ${this.#dropped} malformed cluster message(s) on "${this.#channel}"`);
+    this.#log.warn(
+      `Dropped ${this.#dropped} malformed or unauthenticated cluster message(s) on "${this.#channel}"`,
+    );
     this.#dropped = 0;
     this.#droppedSince = now;
   }

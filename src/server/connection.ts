@@ -30,11 +30,32 @@ export interface SocketLike {
   send(data: Uint8Array): void;
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
+  /** Stops reading from the peer (transports that can; see `limits.maxBufferedBytes`). */
+  pause?(): void;
+  /** Reads from the peer again after `pause`. */
+  resume?(): void;
+  /** Drops the connection at once, freeing what is queued for it. */
+  terminate?(): void;
+}
+
+/** What a connection enforces on its outgoing queue. */
+export interface OutgoingLimit {
+  /** Most bytes queued at once; 0 for no limit. */
+  maxBufferedBytes: number;
+  /** Called once when the peer is closed for not reading. */
+  onShed: () => void;
 }
 
 const OPEN = 1;
 /** How often a suspended plug checks whether a slow client's queue has drained. */
 const DRAIN_POLL_MS = 10;
+/**
+ * How long a client closed for not reading gets to take its close frame
+ * (queued behind everything else) before the socket is dropped and its
+ * queue freed.
+ */
+const SHED_GRACE_MS = 1000;
+const NO_LIMIT: OutgoingLimit = { maxBufferedBytes: 0, onShed: () => {} };
 
 /** A live connection and everything the runtime tracks for it. */
 export class Connection {
@@ -51,15 +72,29 @@ export class Connection {
   /** Running correlated calls by request id, so a cancel frame can end one. */
   readonly #calls = new Map<number, AsyncIterator<unknown>>();
   readonly #cancelled = new WeakSet<AsyncIterator<unknown>>();
+  readonly #limit: OutgoingLimit;
   #closed = false;
+  #shedTimer?: ReturnType<typeof setTimeout>;
 
   /**
    * @param socket the transport's socket
    * @param syncStateLimit most bytes of SYNC state kept for this connection
+   * @param limit the cap on its outgoing queue
    */
-  constructor(socket: SocketLike, syncStateLimit: number) {
+  constructor(socket: SocketLike, syncStateLimit: number, limit: OutgoingLimit = NO_LIMIT) {
     this.#socket = socket;
     this.sync = new SyncStreams(syncStateLimit);
+    this.#limit = limit;
+  }
+
+  /** The transport's socket, for the intake (pause and resume). */
+  get socket(): SocketLike {
+    return this.#socket;
+  }
+
+  /** Plug runs in progress for this connection. */
+  get runningCalls(): number {
+    return this.#running.size;
   }
 
   /** True until the connection closes; nothing is sent after that. */
@@ -83,9 +118,23 @@ export class Connection {
     }
   }
 
-  /** Writes an encoded frame; false (and nothing sent) if the socket is not open. */
+  /**
+   * Writes an encoded frame; false (and nothing sent) if the socket is not
+   * open. A frame that would take the queue past `maxBufferedBytes` is not
+   * written and the connection is shed: whatever sends (a reply, a
+   * broadcast, `client.send`), one client that does not read holds at most
+   * that much (or one frame, when its queue was empty).
+   */
   write(frame: Uint8Array): boolean {
     if (!this.isOpen) return false;
+    const max = this.#limit.maxBufferedBytes;
+    if (max > 0) {
+      const queued = this.#socket.bufferedAmount;
+      if (queued > 0 && queued + frame.length > max) {
+        this.shed();
+        return false;
+      }
+    }
     try {
       this.#socket.send(frame);
       return true;
@@ -93,6 +142,30 @@ export class Connection {
       // The socket closed between the check and the send.
       return false;
     }
+  }
+
+  /**
+   * Closes a client that does not read with 1013, and drops the socket
+   * after a grace period if the close frame cannot get through.
+   */
+  shed(): void {
+    if (this.#closed || this.#shedTimer !== undefined) return;
+    this.#limit.onShed();
+    this.drop(CloseCode.TRY_AGAIN_LATER, "Client does not read what is sent to it");
+  }
+
+  /**
+   * Closes with `code` and drops the socket after a grace period: a client
+   * closed for abuse may neither read its close frame nor stop sending, and
+   * the server should not keep reading (and discarding) for it.
+   */
+  drop(code: number, reason: string): void {
+    if (this.#closed || this.#shedTimer !== undefined) return;
+    this.close(code, reason);
+    // Nothing more it sends is wanted: leave it in the kernel's buffers
+    // (which push back on the sender) instead of reading and discarding it.
+    this.#socket.pause?.();
+    this.#shedTimer = setTimeout(() => this.#socket.terminate?.(), SHED_GRACE_MS);
   }
 
   /** Closes the connection with a WebSocket close code and reason. */
@@ -145,6 +218,7 @@ export class Connection {
   /** Called once when the socket has closed: ends running plugs, frees SYNC state. */
   dispose(): void {
     this.#closed = true;
+    clearTimeout(this.#shedTimer);
     this.sync.clear();
     for (const generator of this.#running) {
       // return() runs the plug's finally blocks; errors there are the plug's.

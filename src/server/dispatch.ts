@@ -12,7 +12,7 @@
  */
 
 import { EventType } from "../protocol/event_type.ts";
-import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { CloseCode, ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeFrame, decodeJsonPayload, peekRequestId } from "../protocol/frame.ts";
 import type { Plug, Yield } from "../plugs/types.ts";
 import type { Connection } from "./connection.ts";
@@ -52,13 +52,15 @@ export function receive(
     return data.arrayBuffer().then((buffer) => receive(server, client, buffer));
   }
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-  // Checked on the received size, before anything is decoded.
+  // Checked on the received size, before anything is decoded. Only a
+  // transport that cannot see sizes while receiving (Deno's) gets here with
+  // one; the connection is closed like the ws transport closes it.
   if (bytes.length > server.config.payloadLimit) {
-    sendError(server, client, "", {
-      code: ErrorCode.PAYLOAD_TOO_LARGE,
-      message:
-        `Message of ${bytes.length} bytes exceeds payloadLimit ${server.config.payloadLimit}`,
-    });
+    const message =
+      `Message of ${bytes.length} bytes exceeds payloadLimit ${server.config.payloadLimit}`;
+    sendError(server, client, "", { code: ErrorCode.PAYLOAD_TOO_LARGE, message });
+    server.counters.oversized++;
+    client.drop(CloseCode.MESSAGE_TOO_BIG, "Message exceeds payloadLimit");
     return DONE;
   }
   let message: SocketMessage;

@@ -33,6 +33,9 @@ export const MAX_META_BYTES = 4096;
 /** The code of the `PlugError` thrown for meta that cannot be presence meta. */
 export const INVALID_META = "INVALID_META";
 
+/** How many ids of closed connections the hub remembers, so `sendTo` can say they are gone. */
+const GONE_IDS = 10_000;
+
 /** The rules the hub applies. */
 export interface HubOptions {
   /** Leave the sender out of its own BROADCAST yields. */
@@ -63,6 +66,8 @@ export class Hub {
   readonly #onError: (message: string, err: unknown) => void;
   /** Presence work still under way, so close() can wait for it. */
   readonly #pending = new Set<Promise<void>>();
+  /** Ids of connections that closed here, oldest first (a bounded memory). */
+  readonly #gone = new Set<string>();
 
   constructor(options: HubOptions) {
     this.#excludeSender = options.excludeSenderOnBroadcast;
@@ -83,6 +88,8 @@ export class Hub {
   /** Removes a closed connection and takes it out of every room; false if it was not here. */
   remove(connection: Connection): boolean {
     if (!this.connections.delete(connection.id)) return false;
+    this.#gone.add(connection.id);
+    if (this.#gone.size > GONE_IDS) this.#gone.delete(this.#gone.values().next().value!);
     for (const room of [...connection.rooms]) this.#track(this.leave(connection, room));
     return true;
   }
@@ -150,12 +157,16 @@ export class Hub {
    * to another node carries the whole state; the node holding the connection
    * computes the delta.
    *
-   * @returns true if written here or handed to other nodes
+   * @returns true if written here or handed to other nodes; false for a
+   * connection known to be gone (it closed here), or when no other node can
+   * be reached. A true for another node's connection means Redis took the
+   * message, not that the connection still exists.
    */
   sendTo(id: string, message: OutgoingMessage): boolean {
     const type = message.type ?? EventType.MESSAGE;
     const local = this.connections.get(id);
     if (local) return this.toConnection(local, type, message.event, message.payload);
+    if (this.#gone.has(id)) return false;
     if (type === EventType.SYNC) {
       const frame = encodeFrame({ type, event: message.event }, encodeSyncState(message.payload));
       return this.adapter.publish({ kind: "sync", frame, to: id });

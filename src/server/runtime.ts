@@ -25,7 +25,8 @@ import type { Plug } from "../plugs/types.ts";
 import { Connection, type SocketLike } from "./connection.ts";
 import { ClientHandle, ServerHandle } from "./handles.ts";
 import { Hub } from "./hub.ts";
-import { receive } from "./dispatch.ts";
+import { Intake } from "./intake.ts";
+import { ConnectionGate, type LimitCounters, newCounters } from "./limits.ts";
 
 /** The parts a runtime is built from; all but `config` have defaults. */
 export interface RuntimeOptions {
@@ -39,6 +40,8 @@ export interface RuntimeOptions {
   plugs?: PlugRegistry;
   /** Where plugs missing from the registry are looked for (lazy loading). */
   source?: Pick<PlugSource, "resolve">;
+  /** Refusal counters, shared with the cluster adapter; fresh by default. */
+  counters?: LimitCounters;
 }
 
 /** How long `close()` waits for clients to answer the close frame. */
@@ -62,6 +65,11 @@ export class Runtime {
   readonly source: Pick<PlugSource, "resolve">;
   /** What INIT, plugs and embedders get. */
   readonly api: Server = new ServerHandle(this);
+  /** How often each limit refused something; read by metrics. */
+  readonly counters: LimitCounters;
+  /** Open connections per address, asked by the transport before each upgrade. */
+  readonly gate: ConnectionGate;
+  readonly #intakes = new WeakMap<Connection, Intake>();
   readonly #connectHooks = new Set<ConnectionHook>();
   readonly #disconnectHooks = new Set<ConnectionHook>();
   readonly #closers: (() => Promise<void> | void)[] = [];
@@ -81,6 +89,8 @@ export class Runtime {
     });
     this.plugs = options.plugs ?? new PlugRegistry();
     this.source = options.source ?? NO_SOURCE;
+    this.counters = options.counters ?? newCounters();
+    this.gate = new ConnectionGate(options.config.limits);
   }
 
   /** The WebSocket URL clients connect to, once listening. */
@@ -104,8 +114,12 @@ export class Runtime {
 
   /** The transport hands over an open socket. */
   accept(socket: SocketLike): Connection {
-    const connection = new Connection(socket, this.config.syncStateLimit);
+    const connection = new Connection(socket, this.config.syncStateLimit, {
+      maxBufferedBytes: this.config.limits.maxBufferedBytes,
+      onShed: () => this.counters.slowReaderCloses++,
+    });
     connection.api = new ClientHandle(connection, this);
+    this.#intakes.set(connection, new Intake(this, connection));
     this.hub.add(connection);
     if (this.log.enabled("debug")) {
       this.log.debug(`Connection ${connection.id} opened (${this.hub.connections.size} open)`);
@@ -114,14 +128,15 @@ export class Runtime {
     return connection;
   }
 
-  /** The transport hands over one received message. */
-  receive(connection: Connection, data: ArrayBuffer | Uint8Array | string | Blob): Promise<void> {
-    return receive(this, connection, data);
+  /** The transport hands over one received message; limits apply before dispatch. */
+  receive(connection: Connection, data: ArrayBuffer | Uint8Array | string | Blob): void {
+    this.#intakes.get(connection)?.push(data);
   }
 
   /** The transport reports that a socket closed. */
   disconnect(connection: Connection, code?: number, reason?: string): void {
     if (!this.hub.remove(connection)) return;
+    this.#intakes.get(connection)?.dispose();
     connection.dispose();
     if (this.log.enabled("debug")) {
       this.log.debug(`Connection ${connection.id} closed (${code ?? "-"} ${reason ?? ""})`);

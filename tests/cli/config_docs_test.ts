@@ -43,6 +43,7 @@ Deno.test("the option table covers every field of defaultConfig, and no other", 
     "TLS",
     "memoryMetrics",
     "cluster",
+    "limits",
   ]);
 });
 
