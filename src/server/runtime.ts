@@ -26,9 +26,10 @@ import { Connection, type SocketLike } from "./connection.ts";
 import { ClientHandle, ServerHandle } from "./handles.ts";
 import { Hub } from "./hub.ts";
 import { Presence } from "./presence.ts";
-import { receive } from "./dispatch.ts";
 import { type Accepted, armExpiry } from "./auth.ts";
 import { Metrics } from "./metrics.ts";
+import { Intake } from "./intake.ts";
+import { ConnectionGate, type LimitCounters, newCounters } from "./limits.ts";
 
 /** The parts a runtime is built from; all but `config` have defaults. */
 export interface RuntimeOptions {
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
   plugs?: PlugRegistry;
   /** Where plugs missing from the registry are looked for (lazy loading). */
   source?: Pick<PlugSource, "resolve">;
+  /** Refusal counters, shared with the cluster adapter; fresh by default. */
+  counters?: LimitCounters;
 }
 
 /**
@@ -81,6 +84,11 @@ export class Runtime {
   callsRunning = 0;
   /** Resolved when the last running plug finishes, while draining. */
   #idle?: PromiseWithResolvers<void>;
+  /** How often each limit refused something; read by metrics. */
+  readonly counters: LimitCounters;
+  /** Open connections per address, asked by the transport before each upgrade. */
+  readonly gate: ConnectionGate;
+  readonly #intakes = new WeakMap<Connection, Intake>();
   readonly #connectHooks = new Set<ConnectionHook>();
   readonly #disconnectHooks = new Set<ConnectionHook>();
   readonly #closers: (() => Promise<void> | void)[] = [];
@@ -102,6 +110,8 @@ export class Runtime {
     this.presence = new Presence(this.hub, (message, err) => this.log.warn(`${message}:`, err));
     this.plugs = options.plugs ?? new PlugRegistry();
     this.source = options.source ?? NO_SOURCE;
+    this.counters = options.counters ?? newCounters();
+    this.gate = new ConnectionGate(options.config.limits);
   }
 
   /** The WebSocket URL clients connect to, once listening. */
@@ -137,9 +147,14 @@ export class Runtime {
       legacy,
       pack ? this.hub.outbox : undefined,
       this.config.inputBufferLimit,
+      {
+        maxBufferedBytes: this.config.limits.maxBufferedBytes,
+        onShed: () => this.counters.slowReaderCloses++,
+      },
     );
     connection.api = new ClientHandle(connection, this);
     connection.identity = accepted.identity;
+    this.#intakes.set(connection, new Intake(this, connection));
     this.hub.add(connection);
     if (this.metrics) this.metrics.connectionsOpened++;
     armExpiry(connection, accepted.expiresAt);
@@ -153,15 +168,16 @@ export class Runtime {
     return connection;
   }
 
-  /** The transport hands over one received message. */
+  /** The transport hands over one received message; limits apply before dispatch. */
   receive(connection: Connection, data: ArrayBuffer | Uint8Array | string | Blob): Promise<void> {
-    return receive(this, connection, data);
+    return this.#intakes.get(connection)?.push(data) ?? Promise.resolve();
   }
 
   /** The transport reports that a socket closed. */
   disconnect(connection: Connection, code?: number, reason?: string): void {
     if (!this.hub.remove(connection)) return;
     this.presence.leaveAll(connection);
+    this.#intakes.get(connection)?.dispose();
     connection.dispose();
     if (this.log.enabled("debug")) {
       this.log.debug(

@@ -1,27 +1,41 @@
 /**
- * The Deno transport: `Deno.serve` plus `Deno.upgradeWebSocket`, wired to a
- * {@linkcode Runtime}. Thin on purpose: it checks the origin, refuses
- * upgrades while draining, asks auth.ts who is connecting, upgrades, and
- * passes sockets, messages and closes through; everything else happens in
- * the runtime.
+ * The transports: `listen` starts the one `config.transport` names. This
+ * file is the Deno transport, `Deno.serve` plus `Deno.upgradeWebSocket`;
+ * `transport_ws.ts` is the ws one. Thin on purpose: admission.ts decides
+ * each handshake (origin, draining, connection limits, auth, subprotocol)
+ * for both; this upgrades and passes sockets, messages and closes through;
+ * everything else happens in the runtime.
+ *
+ * Deno's server WebSocket buffers whole messages and cannot stop reading a
+ * socket, and `Deno.serve` has no header timeout: with this transport
+ * `payloadLimit` is checked on complete messages only, a client that is
+ * behind has its messages held (and is closed past `limits.maxBufferedBytes`
+ * of them) rather than its socket paused, and `limits.headerTimeout` does
+ * not apply.
  *
  * @example
  * ```ts ignore
  * import { listen } from "./transport.ts";
- * listen(runtime, new Map());
+ * await listen(runtime, new Map());
  * console.log(runtime.url);
  * ```
  * @module
  */
 
-import { negotiate } from "../protocol/subprotocol.ts";
-import { type Accepted, authenticateUpgrade } from "./auth.ts";
+import { admit } from "./admission.ts";
 import type { Connection } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
 import type { Runtime } from "./runtime.ts";
+import { listenWs } from "./transport_ws.ts";
 
-/** Starts listening as the config says; `runtime.close()` stops it. */
-export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): void {
+/** Starts listening with the configured transport; `runtime.close()` stops it. */
+export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): Promise<void> {
+  if (runtime.config.transport === "ws") return listenWs(runtime, routes);
+  listenDeno(runtime, routes);
+  return Promise.resolve();
+}
+
+function listenDeno(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): void {
   const { config } = runtime;
   const secure = config.secure;
   const where = secure ? config.TLS : config.INSECURE;
@@ -44,7 +58,7 @@ export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>)
   });
   const addr = http.addr as Deno.NetAddr;
   runtime.addr = { hostname: addr.hostname, port: addr.port, secure };
-  runtime.log.info(`Listening on ${runtime.url}`);
+  runtime.log.info(`Listening on ${runtime.url} (transport deno)`);
   runtime.addCloser(() => http.shutdown());
 }
 
@@ -53,24 +67,20 @@ async function upgrade(
   request: Request,
   remoteAddr: Deno.NetAddr,
 ): Promise<Response> {
-  const origin = request.headers.get("origin");
-  if (!originAllowed(runtime.config.allowedOrigins, origin)) {
-    runtime.log.warn(`Refused a WebSocket from origin ${origin ?? "(none)"}`);
-    return new Response("Origin not allowed", { status: 403 });
+  const verdict = await admit(runtime, request, remoteAddr);
+  if (verdict instanceof Response) return verdict;
+  const { accepted, token, legacy, pack, release } = verdict;
+  let upgraded;
+  try {
+    upgraded = Deno.upgradeWebSocket(request, {
+      idleTimeout: runtime.config.idleTimeout,
+      protocol: token,
+    });
+  } catch (err) {
+    release();
+    throw err;
   }
-  if (runtime.draining) return new Response("Shutting down", { status: 503 });
-  let accepted: Accepted = {};
-  if (runtime.authenticator || runtime.config.auth.jwtSecret) {
-    const verdict = await authenticateUpgrade(runtime, request, remoteAddr);
-    if (verdict instanceof Response) return verdict;
-    accepted = verdict;
-  }
-  // Without an ssocket token the client speaks the original format.
-  const { token, legacy, pack } = negotiate(request.headers.get("sec-websocket-protocol"));
-  const { socket, response } = Deno.upgradeWebSocket(request, {
-    idleTimeout: runtime.config.idleTimeout,
-    protocol: token,
-  });
+  const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
   let connection: Connection | undefined;
   socket.onopen = () => {
@@ -80,19 +90,10 @@ async function upgrade(
     if (connection) runtime.receive(connection, event.data);
   };
   socket.onclose = (event) => {
+    release();
     if (connection) runtime.disconnect(connection, event.code, event.reason);
   };
   // An error is always followed by close, where cleanup happens.
   socket.onerror = () => {};
   return response;
-}
-
-/**
- * True when `origin` may open a WebSocket. Browsers always send Origin, so a
- * list stops other sites' pages from connecting with the user's cookies;
- * non-browser clients send none and are let through.
- */
-export function originAllowed(allowed: string, origin: string | null): boolean {
-  if (allowed === "" || origin === null) return true;
-  return allowed.split(",").some((entry) => entry.trim() === origin);
 }
