@@ -26,13 +26,22 @@ import { admit } from "./admission.ts";
 import type { Connection } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
 import type { Runtime } from "./runtime.ts";
-import { listenWs } from "./transport_ws.ts";
 
-/** Starts listening with the configured transport; `runtime.close()` stops it. */
-export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): Promise<void> {
-  if (runtime.config.transport === "ws") return listenWs(runtime, routes);
+/**
+ * Starts listening with the configured transport; `runtime.close()` stops it.
+ * The ws transport is imported only when chosen, like the Redis client: a
+ * plug's `import "ssocket"` in a Worker must not load npm `ws`, which reads
+ * environment variables a Worker may not.
+ */
+export async function listen(
+  runtime: Runtime,
+  routes: ReadonlyMap<string, HttpRoute>,
+): Promise<void> {
+  if (runtime.config.transport === "ws") {
+    const { listenWs } = await import("./transport_ws.ts");
+    return listenWs(runtime, routes);
+  }
   listenDeno(runtime, routes);
-  return Promise.resolve();
 }
 
 function listenDeno(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): void {
