@@ -68,6 +68,8 @@ export interface ClusterOptions {
   channel: string;
   /** Seconds after which the members of a node that died without a goodbye are reported as left by the others. */
   presenceTimeout: number;
+  /** Shared secret that signs every cluster message (HMAC-SHA256); messages without a valid signature are dropped. "" sends and accepts unsigned messages. */
+  secret: string;
 }
 
 /** Who may connect. */
@@ -115,9 +117,30 @@ export interface RecoveryOptions {
   maxBytes: number;
 }
 
+/** What one client may cost the server. Every refusal is an ERROR frame or close code listed in docs/PROTOCOL.md, and is counted. 0 turns a limit off. */
+export interface LimitsOptions {
+  /** Most bytes queued for one connection (replies, broadcasts and `client.send` together). Above half of it the server stops reading the connection; a frame that would go past it closes the connection with 1013. */
+  maxBufferedBytes: number;
+  /** Frames per second one connection may send, on average; frames over it get ERROR RATE_LIMITED. */
+  messagesPerSecond: number;
+  /** Frames one connection may send at once above the average; a connection with more than this many refused frames (draining at `messagesPerSecond`) is closed with 1008. */
+  burst: number;
+  /** Calls (plug runs) one connection may have running at once; more get ERROR TOO_MANY_CALLS. */
+  maxCallsPerConnection: number;
+  /** Most open connections; further WebSocket handshakes get HTTP 503. */
+  maxConnections: number;
+  /** Most open connections from one IP address; further handshakes from it get HTTP 429. Behind a proxy every client shares its address: raise it or set 0. */
+  maxConnectionsPerIp: number;
+  /** Milliseconds an HTTP connection may take to send its request headers before it is dropped (transport "ws" only). */
+  headerTimeout: number;
+}
+
+/** The WebSocket implementation: "ws" (npm ws over node:http; enforces limits while receiving) or "deno" (Deno.upgradeWebSocket; see the README for the limits it cannot enforce). */
+export type TransportName = "ws" | "deno";
+
 /** The whole ssocket configuration. Pass it to the server; never read it from a global. */
 export interface Config {
-  /** Largest accepted WebSocket message in bytes, checked before any decoding. Larger ones get an ERROR frame with code PAYLOAD_TOO_LARGE. */
+  /** Largest accepted WebSocket message in bytes, however it is fragmented. Transport "ws" closes the connection with 1009 as soon as a message is known to be larger; transport "deno" sees only whole messages, and answers ERROR PAYLOAD_TOO_LARGE and closes with 1009. */
   payloadLimit: number;
   /** Load every plug at start (true) or on the first message for its event (false). */
   preloadPlugs: boolean;
@@ -147,6 +170,10 @@ export interface Config {
   cluster: ClusterOptions;
   /** Comma-separated origins whose pages may connect, e.g. "https://app.example.com,http://localhost:8080"; "" allows every origin. Other origins get HTTP 403. */
   allowedOrigins: string;
+  /** WebSocket implementation serving connections: "ws" or "deno". */
+  transport: TransportName;
+  /** Per-connection and per-server limits against clients that flood, do not read or hold connections. */
+  limits: LimitsOptions;
   /** Heartbeat: seconds of silence after which a client is pinged and, if no pong comes back in time, disconnected (a vanished client is noticed). 0 turns heartbeats off. */
   idleTimeout: number;
   /** Milliseconds a plug may take to yield (or finish) before its caller gets ERROR PLUG_TIMEOUT and the call is abandoned; 0 waits forever (plugs that wait for events between yields need that). */
@@ -200,8 +227,18 @@ export const defaultConfig: Config = {
   // export (most) behave the same either way; see docs/MIGRATING.md.
   multiExport: "sequential",
   memoryMetrics: { isOn: false, interval: 10_000 },
-  cluster: { redisUrl: "", channel: "ssocket", presenceTimeout: 15 },
+  cluster: { redisUrl: "", channel: "ssocket", presenceTimeout: 15, secret: "" },
   allowedOrigins: "",
+  transport: "ws",
+  limits: {
+    maxBufferedBytes: 8_388_608,
+    messagesPerSecond: 1000,
+    burst: 2000,
+    maxCallsPerConnection: 256,
+    maxConnections: 20_000,
+    maxConnectionsPerIp: 1000,
+    headerTimeout: 10_000,
+  },
   idleTimeout: 30,
   plugTimeout: 0,
   backpressureLimit: 1_048_576,

@@ -52,6 +52,8 @@ const runtime = await start({
     initFile: "",
     logLevel: "warn",
     printLogToConsole: false,
+    // One connection sends far faster than a public server lets a client.
+    limits: { messagesPerSecond: 0 },
   }),
 });
 

@@ -132,7 +132,7 @@ async function main(): Promise<boolean> {
     progress("echo, 50 connections x 10 in flight");
     const results = await throughput({
       mode: "echo",
-      kinds: ["deno", "ssocket", "ssocket-pack", "ssocket-worker", ...references],
+      kinds: ["deno", "ssocket", "ssocket-deno", "ssocket-pack", "ssocket-worker", ...references],
       connections: 50,
       window: 10,
       rounds: options.rounds,
@@ -144,7 +144,7 @@ async function main(): Promise<boolean> {
     progress("echo, 1 connection x 1 in flight");
     const results = await throughput({
       mode: "echo",
-      kinds: ["deno", "ssocket", "ssocket-pack", ...references],
+      kinds: ["deno", "ssocket", "ssocket-deno", "ssocket-pack", ...references],
       connections: 1,
       window: 1,
       rounds: options.rounds,

@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { type PartialConfig, withDefaults } from "../config.ts";
+import { type PartialConfig, type TransportName, withDefaults } from "../config.ts";
 import { Logger } from "../src/log.ts";
 import {
   decodeFrame,
@@ -63,6 +63,17 @@ export const TEST_ISOLATION: "none" | "worker" = Deno.env.get("SSOCKET_TEST_ISOL
   ? "worker"
   : "none";
 
+/**
+ * The transport the server tests run on: `SSOCKET_TRANSPORT=deno` (or `ws`),
+ * the variable of the `transport` option itself, overrides the default for
+ * every harness server that does not name one, and for every `ssocket`
+ * process a test starts (`deno task test:deno` runs the suite on Deno's).
+ */
+export const TEST_TRANSPORT: TransportName | undefined = (() => {
+  const name = Deno.env.get("SSOCKET_TRANSPORT");
+  return name === "ws" || name === "deno" ? name : undefined;
+})();
+
 /** Starts a real server on an ephemeral port. Close it (or `await using`). */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dir = await Deno.makeTempDir({ prefix: "ssocket_test_" });
@@ -79,6 +90,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     printLogToConsole: false,
     initFile: "",
     reloadDebounce: 20,
+    ...(TEST_TRANSPORT ? { transport: TEST_TRANSPORT } : {}),
     ...options.config,
     isolation: { mode: TEST_ISOLATION, ...options.config?.isolation },
     INSECURE: { port: 0, hostname: "127.0.0.1", ...options.config?.INSECURE },

@@ -5,6 +5,7 @@
  * - `deno`: bare `Deno.serve` + `Deno.upgradeWebSocket` echo (bench/servers/deno_echo.ts)
  * - `deno-broadcast`: the same, sending each message to every other socket
  * - `ssocket`: `deno run -A src/mod.ts` over a temporary copy of bench/plugs
+ *   (its default transport, ws); `ssocket-deno`: the same with `--transport deno`
  * - `ssocket-pack`: the same server, driven by a load client that offers
  *   `ssocket.pack.v1` (what a user of the ssocket client library gets)
  * - `ws`: npm:ws under node (bench/node/ws_echo.mjs)
@@ -24,6 +25,7 @@ export type ServerKind =
   | "ssocket"
   | "ssocket-worker"
   | "ssocket-pack"
+  | "ssocket-deno"
   | "ws"
   | "socketio";
 
@@ -54,6 +56,7 @@ export const LABELS: Record<ServerKind, string> = {
   "ssocket": "ssocket",
   "ssocket-worker": "ssocket, isolation.mode worker",
   "ssocket-pack": "ssocket, packed",
+  "ssocket-deno": "ssocket (deno)",
   "ws": "node ws",
   "socketio": "Socket.IO",
 };
@@ -76,7 +79,10 @@ export async function startServer(
   let command: string[];
   let workDir: string | undefined;
   let plugsDir: string | undefined;
-  if (kind === "ssocket" || kind === "ssocket-worker" || kind === "ssocket-pack") {
+  if (
+    kind === "ssocket" || kind === "ssocket-worker" || kind === "ssocket-pack" ||
+    kind === "ssocket-deno"
+  ) {
     // A scratch folder as cwd, so the repo's example INIT.ts is not run, and
     // a copy of the bench plugs that scenarios may edit.
     workDir = await Deno.makeTempDir({ prefix: "ssocket_bench_" });
@@ -100,6 +106,15 @@ export async function startServer(
       "--logLevel",
       "info",
       ...(kind === "ssocket-worker" ? ["--isolation.mode", "worker"] : []),
+      "--transport",
+      kind === "ssocket-deno" ? "deno" : "ws",
+      // The load client sends thousands of frames per second on one
+      // connection and opens thousands from one address: the limits of a
+      // public server would refuse it (the attack script measures them).
+      "--limits.messagesPerSecond",
+      "0",
+      "--limits.maxConnectionsPerIp",
+      "0",
       ...(options.flags ?? []),
     ];
   } else if (kind === "deno" || kind === "deno-broadcast") {

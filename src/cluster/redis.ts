@@ -20,7 +20,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import type {
   ClusterAdapter,
@@ -33,6 +32,7 @@ import { decodeEnvelope, encodeEnvelope } from "./envelope.ts";
 import { RedisPresence } from "./redis_presence.ts";
 import { RedisSessions } from "./redis_sessions.ts";
 import type { SessionMirror } from "../recovery/mirror.ts";
+import { seal, unseal } from "./signing.ts";
 
 /** The log lines the adapter writes. */
 export interface ClusterLog {
@@ -50,6 +50,22 @@ export interface RedisAdapterOptions {
   presenceTimeout?: number;
   /** Where link changes and dropped messages are reported; silent by default. */
   log?: ClusterLog;
+  /**
+   * Shared secret: every message is sent with an HMAC-SHA256 of it, and
+   * messages whose HMAC does not match are dropped. Without one, anyone who
+   * can publish on the channel can reach every client.
+   */
+  secret?: string;
+  /** Where failed publishes and dropped messages are counted; the adapter's own by default. */
+  counters?: ClusterCounters;
+}
+
+/** The adapter's counters (a part of the runtime's `LimitCounters`). */
+export interface ClusterCounters {
+  /** Publishes that failed: the link was down, or Redis refused. */
+  clusterPublishFailures: number;
+  /** Messages received and dropped: malformed, or without a valid HMAC. */
+  clusterDropped: number;
 }
 
 const DEFAULT_CHANNEL = "ssocket";
@@ -69,6 +85,9 @@ function sessionsChannel(channel: string): string {
 export class RedisAdapter implements ClusterAdapter {
   /** This process's id; its own publications are ignored when they come back. */
   readonly nodeId: string = crypto.randomUUID();
+  /** Failed publishes and dropped messages. */
+  readonly counters: ClusterCounters;
+  readonly #secret?: string;
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
   readonly #channel: string;
@@ -77,7 +96,6 @@ export class RedisAdapter implements ClusterAdapter {
   readonly #presence: RedisPresence;
   readonly #handlers: ((message: ClusterMessage) => void)[] = [];
   #sessions?: RedisSessions;
-  #publishErrors = 0;
   #timer?: ReturnType<typeof setInterval>;
   #up = true;
   #ticking = false;
@@ -91,6 +109,8 @@ export class RedisAdapter implements ClusterAdapter {
     this.#channel = options.channel ?? DEFAULT_CHANNEL;
     this.#url = options.url;
     this.#log = options.log ?? SILENT;
+    this.#secret = options.secret || undefined;
+    this.counters = options.counters ?? { clusterPublishFailures: 0, clusterDropped: 0 };
     this.#presence = new RedisPresence(publisher, {
       prefix: `ssocket:${this.#channel}:`,
       nodeId: this.nodeId,
@@ -125,8 +145,11 @@ export class RedisAdapter implements ClusterAdapter {
     const publisher = new Redis(options.url, {
       lazyConnect: true,
       retryStrategy,
-      // Fail fast while Redis is away, instead of flushing stale frames later.
+      // Fail fast while Redis is away, instead of flushing stale frames later:
+      // nothing is queued while the link is down, and nothing in flight when
+      // it drops is sent again after it is back.
       enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 1,
     });
     const subscriber = new Redis(options.url, { lazyConnect: true, retryStrategy });
@@ -151,18 +174,18 @@ export class RedisAdapter implements ClusterAdapter {
 
   /** Frames dropped because the link was down, or that Redis refused. */
   get publishErrors(): number {
-    return this.#publishErrors;
+    return this.counters.clusterPublishFailures;
   }
 
   publish(message: ClusterMessage): boolean {
     if (!this.healthy) {
-      this.#publishErrors++;
+      this.counters.clusterPublishFailures++;
       return false;
     }
-    const envelope = encodeEnvelope(this.nodeId, message);
-    this.#publisher.publish(this.#channel, Buffer.from(envelope)).catch(() =>
-      this.#publishErrors++
-    );
+    const envelope = seal(this.#secret, encodeEnvelope(this.nodeId, message));
+    this.#publisher.publish(this.#channel, envelope).catch(() => {
+      this.counters.clusterPublishFailures++;
+    });
     return true;
   }
 
@@ -212,9 +235,11 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   #receive(data: Uint8Array): void {
+    const envelope = unseal(this.#secret, data);
+    if (!envelope) return this.#drop();
     let decoded;
     try {
-      decoded = decodeEnvelope(data);
+      decoded = decodeEnvelope(envelope);
     } catch {
       this.#drop();
       return;
@@ -223,12 +248,15 @@ export class RedisAdapter implements ClusterAdapter {
     for (const handler of this.#handlers) handler(decoded.message);
   }
 
-  /** Counts a malformed message; logs the count at most once a minute. */
+  /** Counts a malformed or unauthenticated message; logs the count at most once a minute. */
   #drop(): void {
     this.#dropped++;
+    this.counters.clusterDropped++;
     const now = Date.now();
     if (now - this.#droppedSince < DROPPED_LOG_MS) return;
-    this.#log.warn(`Dropped ${this.#dropped} malformed cluster message(s) on "${this.#channel}"`);
+    this.#log.warn(
+      `Dropped ${this.#dropped} malformed or unauthenticated cluster message(s) on "${this.#channel}"`,
+    );
     this.#dropped = 0;
     this.#droppedSince = now;
   }

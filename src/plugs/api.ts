@@ -216,8 +216,11 @@ export interface Server {
    * Sends a message to one connection by id, on any node. A SYNC message is a
    * delta against the state that connection holds, computed where it is held.
    *
-   * @returns true if written here or handed to the other nodes; false if no
-   * node can be reached for it
+   * @returns true if written here or handed to the other nodes; false for a
+   * connection known to be gone (it closed on this node, or never existed
+   * and there are no other nodes), or if no node can be reached for it. A
+   * true for a connection on another node means Redis took the message; it
+   * is delivered at most once, if that connection is still open.
    */
   sendTo(connectionId: string, message: OutgoingMessage): boolean;
   /** The members of `room` on every node (this node's alone while the cluster link is down). */

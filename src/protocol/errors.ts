@@ -32,6 +32,10 @@ export const ErrorCode = {
   EMPTY_MESSAGE: "EMPTY_MESSAGE",
   /** The message is larger than the server's `payloadLimit`. */
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** The connection sends frames faster than `limits.messagesPerSecond` allows. */
+  RATE_LIMITED: "RATE_LIMITED",
+  /** The connection already runs `limits.maxCallsPerConnection` calls. */
+  TOO_MANY_CALLS: "TOO_MANY_CALLS",
   /** No plug answers the event (sent in a NOT_FOUND frame). */
   NOT_FOUND: "NOT_FOUND",
   /** The plug threw while handling the message. */
@@ -79,10 +83,14 @@ export const CloseCode = {
   UNSUPPORTED_DATA: 1003,
   /** A message whose data is inconsistent with its type. */
   INVALID_PAYLOAD: 1007,
+  /** The client keeps sending faster than `limits.messagesPerSecond`. */
+  POLICY_VIOLATION: 1008,
   /** A message too big to process. */
   MESSAGE_TOO_BIG: 1009,
   /** The server hit an unexpected condition. */
   INTERNAL_ERROR: 1011,
+  /** The client does not read what is queued for it (`limits.maxBufferedBytes`). */
+  TRY_AGAIN_LATER: 1013,
   /** The connection's token expired and no `$auth` frame renewed it. */
   TOKEN_EXPIRED: 4001,
   /** A newer connection resumed this connection's session (see recovery in docs/PROTOCOL.md). */

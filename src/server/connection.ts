@@ -39,6 +39,20 @@ export interface SocketLike {
   send(data: Uint8Array): void;
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
+  /** Stops reading from the peer (transports that can; see `limits.maxBufferedBytes`). */
+  pause?(): void;
+  /** Reads from the peer again after `pause`. */
+  resume?(): void;
+  /** Drops the connection at once, freeing what is queued for it. */
+  terminate?(): void;
+}
+
+/** What a connection enforces on its outgoing queue. */
+export interface OutgoingLimit {
+  /** Most bytes queued at once; 0 for no limit. */
+  maxBufferedBytes: number;
+  /** Called once when the peer is closed for not reading. */
+  onShed: () => void;
 }
 
 const OPEN = 1;
@@ -46,6 +60,13 @@ const OPEN = 1;
 const MAX_SERVER_CALL_ID = 0xffff_ffff;
 /** How often a suspended plug checks whether a slow client's queue has drained. */
 const DRAIN_POLL_MS = 10;
+/**
+ * How long a client closed for not reading gets to take its close frame
+ * (queued behind everything else) before the socket is dropped and its
+ * queue freed.
+ */
+const SHED_GRACE_MS = 1000;
+const NO_LIMIT: OutgoingLimit = { maxBufferedBytes: 0, onShed: () => {} };
 
 /** A live connection and everything the runtime tracks for it. */
 export class Connection implements Flushable {
@@ -62,6 +83,8 @@ export class Connection implements Flushable {
   api!: Client;
   /** Who connected, from authentication; plugs read it through `api.identity`. */
   identity?: Identity;
+  /** Plug runs in progress for this connection, counted by dispatch (`limits.maxCallsPerConnection`). */
+  runningCalls = 0;
   /** Calls the server made to this client (`client.call`), by request id. */
   readonly outgoing: Map<number, Call<unknown>> = new Map();
   /** Its recovery session, when the client negotiated recovery. */
@@ -89,6 +112,9 @@ export class Connection implements Flushable {
   #lastBuffered = 0;
   #sinceRead = 0;
   #closed = false;
+  readonly #limit: OutgoingLimit;
+  /** Drops the socket after `drop()` if the close frame cannot get through. */
+  #shedTimer?: ReturnType<typeof setTimeout>;
   /** With `ssocket.pack.v1`: where this turn's frames wait, and who flushes them. */
   #batch: FrameBatch | undefined;
   #outbox: Outbox | undefined;
@@ -105,6 +131,7 @@ export class Connection implements Flushable {
    *   one event-loop turn then go out packed, flushed by it
    * @param inputBufferLimit most bytes of unread input held per call
    * @param id a session's id, for a connection restored from another node; a new UUID otherwise
+   * @param limit the cap on its outgoing queue (`limits.maxBufferedBytes`)
    */
   constructor(
     socket: SocketLike | undefined,
@@ -113,6 +140,7 @@ export class Connection implements Flushable {
     outbox?: Outbox,
     inputBufferLimit = 1_048_576,
     id?: string,
+    limit: OutgoingLimit = NO_LIMIT,
   ) {
     this.id = id ?? crypto.randomUUID();
     this.#socket = socket;
@@ -120,6 +148,12 @@ export class Connection implements Flushable {
     this.#outbox = outbox;
     this.#batch = outbox ? new FrameBatch() : undefined;
     this.#inputLimit = inputBufferLimit;
+    this.#limit = limit;
+  }
+
+  /** The transport's socket, for the intake (pause and resume); none while a session waits. */
+  get socket(): SocketLike | undefined {
+    return this.#socket;
   }
 
   /** True when frames to this client are packed (see `protocol/pack.ts`). */
@@ -211,9 +245,17 @@ export class Connection implements Flushable {
    * Writes an encoded frame; false (and nothing sent) if the socket is not
    * open. On a packing connection the frame is copied into this turn's batch
    * (so `frame` may be a reused buffer) and goes out at the end of the turn.
+   * A frame that would take the queue past `maxBufferedBytes` is not
+   * written and the connection is shed: whatever sends (a reply, a
+   * broadcast, `client.send`), one client that does not read holds at most
+   * that much (or one frame, when its queue was empty).
    */
   write(frame: Uint8Array): boolean {
     if (!this.isOpen || this.#socket === undefined) return false;
+    if (this.#overCap(frame.length)) {
+      this.shed();
+      return false;
+    }
     if (this.#batch !== undefined) return this.#pack(this.#batch, frame);
     return this.#send(frame);
   }
@@ -245,6 +287,21 @@ export class Connection implements Flushable {
     batch.clear();
   }
 
+  /**
+   * True when `bytes` more would take a non-empty queue past the cap. Like
+   * `overLimit`, it asks the socket only when the estimate says it might.
+   */
+  #overCap(bytes: number): boolean {
+    const max = this.#limit.maxBufferedBytes;
+    if (max === 0) return false;
+    const batched = this.#batch?.length ?? 0;
+    if (this.#lastBuffered + this.#sinceRead + batched + bytes <= max) return false;
+    this.#lastBuffered = this.#socket?.bufferedAmount ?? 0;
+    this.#sinceRead = 0;
+    const queued = this.#lastBuffered + batched;
+    return queued > 0 && queued + bytes > max;
+  }
+
   #send(frame: Uint8Array): boolean {
     if (this.#socket === undefined) return false;
     this.#sinceRead += frame.length;
@@ -255,6 +312,31 @@ export class Connection implements Flushable {
       // The socket closed between the check and the send.
       return false;
     }
+  }
+
+  /**
+   * Closes a client that does not read with 1013, and drops the socket
+   * after a grace period if the close frame cannot get through.
+   */
+  shed(): void {
+    if (this.#closed || this.#shedTimer !== undefined) return;
+    this.#limit.onShed();
+    this.drop(CloseCode.TRY_AGAIN_LATER, "Client does not read what is sent to it");
+  }
+
+  /**
+   * Closes with `code` and drops the socket after a grace period: a client
+   * closed for abuse may neither read its close frame nor stop sending, and
+   * the server should not keep reading (and discarding) for it.
+   */
+  drop(code: number, reason: string): void {
+    if (this.#closed || this.#shedTimer !== undefined) return;
+    this.close(code, reason);
+    // Nothing more it sends is wanted: leave it in the kernel's buffers
+    // (which push back on the sender) instead of reading and discarding it.
+    const socket = this.#socket;
+    socket?.pause?.();
+    this.#shedTimer = setTimeout(() => socket?.terminate?.(), SHED_GRACE_MS);
   }
 
   /** Closes the connection with a WebSocket close code and reason. */
@@ -393,6 +475,7 @@ export class Connection implements Flushable {
     this.#socket = undefined;
     clearTimeout(this.#expiry);
     this.#batch?.clear(0);
+    clearTimeout(this.#shedTimer);
     this.sync.clear();
     for (const generator of this.#running) {
       // return() runs the plug's finally blocks; errors there are the plug's.

@@ -71,14 +71,16 @@ export function receive(
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
   const metrics = server.metrics;
   if (metrics) metrics.bytesReceived += bytes.length;
-  // Checked on the received size, before anything is decoded.
+  // Checked on the received size, before anything is decoded. Only a
+  // transport that cannot see sizes while receiving (Deno's) gets here with
+  // one; the connection is closed like the ws transport closes it.
   if (bytes.length > server.config.payloadLimit) {
     if (metrics) metrics.unmatched.received++;
-    sendError(server, client, "", {
-      code: ErrorCode.PAYLOAD_TOO_LARGE,
-      message:
-        `Message of ${bytes.length} bytes exceeds payloadLimit ${server.config.payloadLimit}`,
-    });
+    const message =
+      `Message of ${bytes.length} bytes exceeds payloadLimit ${server.config.payloadLimit}`;
+    sendError(server, client, "", { code: ErrorCode.PAYLOAD_TOO_LARGE, message });
+    server.counters.oversized++;
+    client.drop(CloseCode.MESSAGE_TOO_BIG, "Message exceeds payloadLimit");
     return DONE;
   }
   if (client.packs && isPacked(bytes)) return receivePacked(server, client, bytes);
@@ -160,14 +162,32 @@ function receiveFrame(server: Runtime, client: Connection, bytes: Uint8Array): P
     }, message.requestId);
     return DONE;
   }
+  if (message.event === AUTH_EVENT) return renewAuth(server, client, message);
+  if (tooManyCalls(server, client, message)) return DONE;
   const plug = server.plugs.get(message.event);
   if (plug) return run(server, client, plug, message);
-  if (message.event === AUTH_EVENT) return renewAuth(server, client, message);
   // Input may arrive while a lazy plug loads: the call has to be known first.
   if (message.requestId !== undefined) client.begin(message.requestId);
   return server.source.resolve(message.event).then((found) =>
     found ? run(server, client, found, message) : notFound(server, client, message)
   );
+}
+
+/**
+ * True (and the request refused with ERROR TOO_MANY_CALLS) when `client`
+ * already runs `limits.maxCallsPerConnection` plugs. Only new calls count:
+ * cancels, INPUT frames and replies to the server's calls never get here.
+ */
+function tooManyCalls(server: Runtime, client: Connection, message: SocketMessage): boolean {
+  const max = server.config.limits.maxCallsPerConnection;
+  if (max === 0 || client.runningCalls < max) return false;
+  if (server.metrics) server.metrics.unmatched.received++;
+  server.counters.tooManyCalls++;
+  sendError(server, client, message.event, {
+    code: ErrorCode.TOO_MANY_CALLS,
+    message: `At most ${max} calls may run at once`,
+  }, message.requestId);
+  return true;
 }
 
 /**
@@ -219,6 +239,7 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
   const started = stats ? performance.now() : 0;
   if (stats) stats.received++;
   server.runStarted();
+  client.runningCalls++;
   const handlers = plug.handlers.length > 1 && server.config.multiExport === "concurrent"
     ? [concurrently(plug.handlers)]
     : plug.handlers;
@@ -269,6 +290,7 @@ async function run(server: Runtime, client: Connection, plug: Plug, message: Soc
     }
   } finally {
     server.runEnded();
+    client.runningCalls--;
     if (stats) stats.observe((performance.now() - started) / 1000);
     if (requestId !== undefined) client.finish(requestId);
   }

@@ -30,6 +30,9 @@ import { eventStream, requestStream } from "./sync_streams.ts";
 import type { Metrics } from "./metrics.ts";
 import type { SyncNote } from "../recovery/replay_buffer.ts";
 
+/** How many ids of closed connections the hub remembers, so `sendTo` can say they are gone. */
+const GONE_IDS = 10_000;
+
 /** The rules the hub applies. */
 export interface HubOptions {
   /** Leave the sender out of its own BROADCAST yields. */
@@ -63,6 +66,8 @@ export class Hub {
   readonly #encoder = new FrameEncoder();
   readonly #excludeSender: boolean;
   readonly #metrics: Metrics | undefined;
+  /** Ids of connections that closed here, oldest first (a bounded memory). */
+  readonly #gone = new Set<string>();
 
   constructor(options: HubOptions) {
     this.#excludeSender = options.excludeSenderOnBroadcast;
@@ -78,7 +83,10 @@ export class Hub {
 
   /** Removes a closed connection; false if it was not here. Its rooms are `Presence`'s to leave. */
   remove(connection: Connection): boolean {
-    return this.connections.delete(connection.id);
+    if (!this.connections.delete(connection.id)) return false;
+    this.#gone.add(connection.id);
+    if (this.#gone.size > GONE_IDS) this.#gone.delete(this.#gone.values().next().value!);
+    return true;
   }
 
   /**
@@ -154,12 +162,16 @@ export class Hub {
    * to another node carries the whole state; the node holding the connection
    * computes the delta.
    *
-   * @returns true if written here or handed to other nodes
+   * @returns true if written here or handed to other nodes; false for a
+   * connection known to be gone (it closed here), or when no other node can
+   * be reached. A true for another node's connection means Redis took the
+   * message, not that the connection still exists.
    */
   sendTo(id: string, message: OutgoingMessage): boolean {
     const type = message.type ?? EventType.MESSAGE;
     const local = this.connections.get(id);
     if (local) return this.toConnection(local, type, message.event, message.payload);
+    if (this.#gone.has(id)) return false;
     if (type === EventType.SYNC) {
       const frame = encodeFrame({ type, event: message.event }, encodeSyncState(message.payload));
       return this.adapter.publish({ kind: "sync", frame, to: id });

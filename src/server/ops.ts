@@ -144,6 +144,13 @@ export function renderMetrics(runtime: Runtime): string {
       "Frames that could not be handed to other nodes.",
       adapter.publishErrors ?? 0,
     )
+    .counter(
+      "ssocket_limit_refusals_total",
+      "Refusals and closes by the limits against abusive clients, by counter (src/server/limits.ts).",
+      Object.entries(runtime.counters)
+        .filter(([name]) => name !== "clusterPublishFailures")
+        .map(([limit, n]) => [{ limit }, n]),
+    )
     .gauge(
       "ssocket_cluster_healthy",
       "1 while other nodes can be reached.",

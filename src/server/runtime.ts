@@ -26,7 +26,6 @@ import { Connection, type SocketLike } from "./connection.ts";
 import { ClientHandle, ServerHandle } from "./handles.ts";
 import { Hub } from "./hub.ts";
 import { Presence } from "./presence.ts";
-import { receive } from "./dispatch.ts";
 import { type Accepted, armExpiry } from "./auth.ts";
 import { Metrics } from "./metrics.ts";
 import type { ResetReason } from "../protocol/recovery.ts";
@@ -37,6 +36,8 @@ import { type Claimed, Sessions } from "../recovery/sessions.ts";
  * session, or fresh (with why a resume it asked for was refused).
  */
 export type RecoveryStart = Claimed | { reason?: ResetReason };
+import { Intake } from "./intake.ts";
+import { ConnectionGate, type LimitCounters, newCounters } from "./limits.ts";
 
 /** The parts a runtime is built from; all but `config` have defaults. */
 export interface RuntimeOptions {
@@ -50,6 +51,8 @@ export interface RuntimeOptions {
   plugs?: PlugRegistry;
   /** Where plugs missing from the registry are looked for (lazy loading). */
   source?: Pick<PlugSource, "resolve">;
+  /** Refusal counters, shared with the cluster adapter; fresh by default. */
+  counters?: LimitCounters;
 }
 
 /**
@@ -91,6 +94,16 @@ export class Runtime {
   callsRunning = 0;
   /** Resolved when the last running plug finishes, while draining. */
   #idle?: PromiseWithResolvers<void>;
+  /** How often each limit refused something; read by metrics. */
+  readonly counters: LimitCounters;
+  /** Open connections per address, asked by the transport before each upgrade. */
+  readonly gate: ConnectionGate;
+  readonly #intakes = new WeakMap<Connection, Intake>();
+  /** The cap on every connection's outgoing queue, and what to count when it sheds one. */
+  readonly #outgoingLimit = {
+    maxBufferedBytes: 0,
+    onShed: () => this.counters.slowReaderCloses++,
+  };
   readonly #connectHooks = new Set<ConnectionHook>();
   readonly #disconnectHooks = new Set<ConnectionHook>();
   readonly #closers: (() => Promise<void> | void)[] = [];
@@ -116,6 +129,9 @@ export class Runtime {
       const { recovery } = options.config;
       this.sessions = new Sessions(this, recovery, this.hub.adapter.sessions?.(recovery.window));
     }
+    this.counters = options.counters ?? newCounters();
+    this.gate = new ConnectionGate(options.config.limits);
+    this.#outgoingLimit.maxBufferedBytes = options.config.limits.maxBufferedBytes;
   }
 
   /** The WebSocket URL clients connect to, once listening. */
@@ -134,9 +150,11 @@ export class Runtime {
       undefined,
       this.config.inputBufferLimit,
       id,
+      this.#outgoingLimit,
     );
     connection.api = new ClientHandle(connection, this);
     connection.identity = identity;
+    this.#intakes.set(connection, new Intake(this, connection));
     this.hub.add(connection);
     return connection;
   }
@@ -192,11 +210,14 @@ export class Runtime {
       legacy,
       outbox,
       this.config.inputBufferLimit,
+      undefined,
+      this.#outgoingLimit,
     );
     connection.api = new ClientHandle(connection, this);
     connection.identity = accepted.identity;
     // Before anything else is sent: the $session frame comes first.
     if (recovery && this.sessions) this.sessions.open(connection, accepted.identity, reason);
+    this.#intakes.set(connection, new Intake(this, connection));
     this.hub.add(connection);
     if (this.metrics) this.metrics.connectionsOpened++;
     armExpiry(connection, accepted.expiresAt);
@@ -210,9 +231,9 @@ export class Runtime {
     return connection;
   }
 
-  /** The transport hands over one received message. */
+  /** The transport hands over one received message; limits apply before dispatch. */
   receive(connection: Connection, data: ArrayBuffer | Uint8Array | string | Blob): Promise<void> {
-    return receive(this, connection, data);
+    return this.#intakes.get(connection)?.push(data) ?? Promise.resolve();
   }
 
   /**
@@ -239,6 +260,7 @@ export class Runtime {
     if (!this.hub.remove(connection)) return;
     this.sessions?.forget(connection);
     this.presence.leaveAll(connection);
+    this.#intakes.get(connection)?.dispose();
     connection.dispose();
     if (this.log.enabled("debug")) {
       this.log.debug(

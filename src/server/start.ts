@@ -26,6 +26,7 @@ import { toFileUrl } from "../plugs/file_url.ts";
 import { withSocketHooks } from "../compat/socket.ts";
 import { watchFolder } from "../plugs/watcher.ts";
 import type { HttpRoute } from "./http.ts";
+import { type LimitCounters, newCounters } from "./limits.ts";
 import { Runtime } from "./runtime.ts";
 import { listen } from "./transport.ts";
 
@@ -83,14 +84,15 @@ export async function start(options: ServeOptions): Promise<Runtime> {
     onLoad: (report) => runtime.metrics?.loaded(report),
     importModule: isolation?.importModule,
   });
-  const adapter = options.adapter ?? await clusterAdapter(config, log);
-  const runtime = new Runtime({ config, log, adapter, plugs, source: loader });
+  const counters = newCounters();
+  const adapter = options.adapter ?? await clusterAdapter(config, log, counters);
+  const runtime = new Runtime({ config, log, adapter, plugs, source: loader, counters });
   isolation?.attach(runtime);
   try {
     await loader.loadAll();
     if (options.watch ?? true) startWatcher(runtime, loader);
     await runInit(runtime, options.init ?? config.initFile);
-    listen(runtime, options.routes ?? new Map());
+    await listen(runtime, options.routes ?? new Map());
     if (config.memoryMetrics.isOn) startMemoryMetrics(runtime);
   } catch (err) {
     await runtime.close();
@@ -103,14 +105,20 @@ export async function start(options: ServeOptions): Promise<Runtime> {
  * The Redis adapter when `cluster.redisUrl` is set. The Redis client is
  * imported only then, so a single process never loads it.
  */
-async function clusterAdapter(config: Config, log: Logger): Promise<ClusterAdapter | undefined> {
+async function clusterAdapter(
+  config: Config,
+  log: Logger,
+  counters: LimitCounters,
+): Promise<ClusterAdapter | undefined> {
   if (!config.cluster.redisUrl) return undefined;
   const { RedisAdapter } = await import("../cluster/redis.ts");
   const adapter = await RedisAdapter.connect({
     url: config.cluster.redisUrl,
     channel: config.cluster.channel,
     presenceTimeout: config.cluster.presenceTimeout,
+    secret: config.cluster.secret,
     log,
+    counters,
   });
   log.info(`Clustered through ${config.cluster.redisUrl} on channel "${config.cluster.channel}"`);
   return adapter;

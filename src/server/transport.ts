@@ -1,29 +1,50 @@
 /**
- * The Deno transport: `Deno.serve` plus `Deno.upgradeWebSocket`, wired to a
- * {@linkcode Runtime}. Thin on purpose: it checks the origin, refuses
- * upgrades while draining, asks auth.ts who is connecting, upgrades, and
- * passes sockets, messages and closes through; everything else happens in
- * the runtime.
+ * The transports: `listen` starts the one `config.transport` names. This
+ * file is the Deno transport, `Deno.serve` plus `Deno.upgradeWebSocket`;
+ * `transport_ws.ts` is the ws one. Thin on purpose: admission.ts decides
+ * each handshake (origin, draining, connection limits, auth, subprotocol)
+ * for both; this upgrades and passes sockets, messages and closes through;
+ * everything else happens in the runtime.
+ *
+ * Deno's server WebSocket buffers whole messages and cannot stop reading a
+ * socket, and `Deno.serve` has no header timeout: with this transport
+ * `payloadLimit` is checked on complete messages only, a client that is
+ * behind has its messages held (and is closed past `limits.maxBufferedBytes`
+ * of them) rather than its socket paused, and `limits.headerTimeout` does
+ * not apply.
  *
  * @example
  * ```ts ignore
  * import { listen } from "./transport.ts";
- * listen(runtime, new Map());
+ * await listen(runtime, new Map());
  * console.log(runtime.url);
  * ```
  * @module
  */
 
-import { negotiate } from "../protocol/subprotocol.ts";
-import { parseResume, type ResumeRequest } from "../protocol/recovery.ts";
-import { fields } from "../log.ts";
-import { type Accepted, authenticateUpgrade } from "./auth.ts";
+import { admit } from "./admission.ts";
 import type { Connection } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
-import type { RecoveryStart, Runtime } from "./runtime.ts";
+import type { Runtime } from "./runtime.ts";
 
-/** Starts listening as the config says; `runtime.close()` stops it. */
-export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): void {
+/**
+ * Starts listening with the configured transport; `runtime.close()` stops it.
+ * The ws transport is imported only when chosen, like the Redis client: a
+ * plug's `import "ssocket"` in a Worker must not load npm `ws`, which reads
+ * environment variables a Worker may not.
+ */
+export async function listen(
+  runtime: Runtime,
+  routes: ReadonlyMap<string, HttpRoute>,
+): Promise<void> {
+  if (runtime.config.transport === "ws") {
+    const { listenWs } = await import("./transport_ws.ts");
+    return listenWs(runtime, routes);
+  }
+  listenDeno(runtime, routes);
+}
+
+function listenDeno(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>): void {
   const { config } = runtime;
   const secure = config.secure;
   const where = secure ? config.TLS : config.INSECURE;
@@ -46,7 +67,7 @@ export function listen(runtime: Runtime, routes: ReadonlyMap<string, HttpRoute>)
   });
   const addr = http.addr as Deno.NetAddr;
   runtime.addr = { hostname: addr.hostname, port: addr.port, secure };
-  runtime.log.info(`Listening on ${runtime.url}`);
+  runtime.log.info(`Listening on ${runtime.url} (transport deno)`);
   runtime.addCloser(() => http.shutdown());
 }
 
@@ -55,30 +76,20 @@ async function upgrade(
   request: Request,
   remoteAddr: Deno.NetAddr,
 ): Promise<Response> {
-  const origin = request.headers.get("origin");
-  if (!originAllowed(runtime.config.allowedOrigins, origin)) {
-    runtime.log.warn(`Refused a WebSocket from origin ${origin ?? "(none)"}`);
-    return new Response("Origin not allowed", { status: 403 });
+  const verdict = await admit(runtime, request, remoteAddr);
+  if (verdict instanceof Response) return verdict;
+  const { accepted, token, legacy, pack, start, release } = verdict;
+  let upgraded;
+  try {
+    upgraded = Deno.upgradeWebSocket(request, {
+      idleTimeout: runtime.config.idleTimeout,
+      protocol: token,
+    });
+  } catch (err) {
+    release();
+    throw err;
   }
-  if (runtime.draining) return new Response("Shutting down", { status: 503 });
-  let accepted: Accepted = {};
-  if (runtime.authenticator || runtime.config.auth.jwtSecret) {
-    const verdict = await authenticateUpgrade(runtime, request, remoteAddr);
-    if (verdict instanceof Response) return verdict;
-    accepted = verdict;
-  }
-  // Without an ssocket token the client speaks the original format.
-  const offer = request.headers.get("sec-websocket-protocol");
-  const { token, legacy, pack, recovery } = negotiate(offer, runtime.sessions !== undefined);
-  let start: RecoveryStart | undefined;
-  if (recovery) {
-    const resume = parseResume(offer);
-    start = resume ? await claim(runtime, resume, accepted) : {};
-  }
-  const { socket, response } = Deno.upgradeWebSocket(request, {
-    idleTimeout: runtime.config.idleTimeout,
-    protocol: token,
-  });
+  const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
   let connection: Connection | undefined;
   socket.onopen = () => {
@@ -89,32 +100,10 @@ async function upgrade(
     if (connection?.holds(socket)) runtime.receive(connection, event.data);
   };
   socket.onclose = (event) => {
+    release();
     if (connection) runtime.disconnect(connection, event.code, event.reason, socket);
   };
   // An error is always followed by close, where cleanup happens.
   socket.onerror = () => {};
   return response;
-}
-
-/** Checks a resume request; a refused one starts a fresh session that says why. */
-async function claim(
-  runtime: Runtime,
-  resume: ResumeRequest,
-  accepted: Accepted,
-): Promise<RecoveryStart> {
-  // Local sessions answer at once; one held by another node is taken over first.
-  const claimed = await runtime.sessions!.claim(resume, accepted.identity);
-  if (typeof claimed !== "string") return claimed;
-  runtime.log.info(`Refused to resume a session (${claimed})`, fields({ reason: claimed }));
-  return { reason: claimed };
-}
-
-/**
- * True when `origin` may open a WebSocket. Browsers always send Origin, so a
- * list stops other sites' pages from connecting with the user's cookies;
- * non-browser clients send none and are let through.
- */
-export function originAllowed(allowed: string, origin: string | null): boolean {
-  if (allowed === "" || origin === null) return true;
-  return allowed.split(",").some((entry) => entry.trim() === origin);
 }

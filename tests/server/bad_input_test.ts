@@ -57,30 +57,33 @@ Deno.test("a bad payload in a correlated call still ends that call", async () =>
   assert.equal((reply.json as { code: string }).code, "INVALID_JSON");
 });
 
-Deno.test("payloadLimit is checked on the received size before any decoding", async () => {
-  await using srv = await startServer({
-    config: { payloadLimit: 100 },
-    plugs: {
-      "echo.ts": ECHO,
-      "spy.ts":
-        `export async function* spy(m, c) { c.server.log.info("spy ran"); yield { payload: 1 }; }`,
-    },
+for (const transport of ["ws", "deno"] as const) {
+  Deno.test(`payloadLimit closes the connection with 1009 before decoding (transport ${transport})`, async () => {
+    await using srv = await startServer({
+      config: { payloadLimit: 100, transport },
+      plugs: {
+        "echo.ts": ECHO,
+        "spy.ts":
+          `export async function* spy(m, c) { c.server.log.info("spy ran"); yield { payload: 1 }; }`,
+      },
+    });
+    await using ws = await TestSocket.open(srv.url);
+    ws.sendRaw(encodeJsonFrame(0, "spy", "x".repeat(200)));
+    if (transport === "deno") {
+      // Deno hands over whole messages only: it can say why before closing.
+      assert.equal(((await ws.next()).json as { code: string }).code, "PAYLOAD_TOO_LARGE");
+    }
+    assert.equal((await ws.closed).code, 1009);
+    assert.equal(srv.runtime.counters.oversized, 1);
+    // A message of exactly the limit is decoded (and found malformed), on a new connection.
+    await using again = await TestSocket.open(srv.url);
+    again.sendRaw(new Uint8Array(100));
+    assert.equal(((await again.next()).json as { code: string }).code, "LENGTH_MISMATCH");
+    again.send("echo", "small");
+    assert.equal((await again.next()).json, "small");
+    assert.ok(!srv.logs.some((l) => l.includes("spy ran")));
   });
-  await using ws = await TestSocket.open(srv.url);
-  const big = encodeJsonFrame(0, "spy", "x".repeat(200));
-  ws.sendRaw(big);
-  const frame = await ws.next();
-  assert.equal(frame.type, 4);
-  assert.equal((frame.json as { code: string }).code, "PAYLOAD_TOO_LARGE");
-  // Garbage over the limit is refused the same way: it was never decoded.
-  ws.sendRaw(new Uint8Array(101));
-  assert.equal(((await ws.next()).json as { code: string }).code, "PAYLOAD_TOO_LARGE");
-  ws.sendRaw(new Uint8Array(100));
-  assert.equal(((await ws.next()).json as { code: string }).code, "LENGTH_MISMATCH");
-  ws.send("echo", "small");
-  assert.equal((await ws.next()).json, "small");
-  assert.ok(!srv.logs.some((l) => l.includes("spy ran")));
-});
+}
 
 Deno.test("a client that vanishes mid-stream leaves the server serving others", async () => {
   await using srv = await startServer({

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { originAllowed } from "../../src/server/transport.ts";
+import { originAllowed } from "../../src/server/admission.ts";
 import { startServer, TestSocket, withTimeout } from "../_harness.ts";
 
 Deno.test("originAllowed() matches whole origins from the list; no list allows all", () => {
