@@ -18,10 +18,15 @@
  * @module
  */
 
+import type { Member, PresenceChange } from "../protocol/presence.ts";
+
 import type { Config } from "../../config.ts";
 import type { EventType } from "../protocol/event_type.ts";
 import type { Logger } from "../log.ts";
 import type { Call } from "../client/call.ts";
+
+/** The `$presence` payload types, defined once in `protocol/presence.ts`. */
+export type { Member, PresenceChange };
 
 /** A message sent outside a plug's yields: `event` is required there. */
 export interface OutgoingMessage<P = unknown> {
@@ -31,27 +36,6 @@ export interface OutgoingMessage<P = unknown> {
   type?: EventType;
   /** JSON-serializable payload. */
   payload?: P;
-}
-
-/** One member of a room, as `members()` and `$presence` report it. */
-export interface Member<M = unknown> {
-  /** The member's connection id (unique across every node). */
-  id: string;
-  /** What it passed to `client.join(room, meta)`; `null` when nothing. */
-  meta: M | null;
-}
-
-/**
- * The payload of a `"$presence"` frame, sent to the members of `room`
- * whenever someone joins or leaves it (on any node).
- */
-export interface PresenceChange<M = unknown> {
-  /** The room that changed. */
-  room: string;
-  /** Who joined, with their meta. */
-  joined: Member<M>[];
-  /** Who left (closed, called `leave`, or their node died). */
-  left: { id: string }[];
 }
 
 /** Where `server.broadcast` sends. */
