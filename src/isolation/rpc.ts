@@ -107,10 +107,10 @@ export class ApiRequests {
         // A closed connection's input has ended, as in-process; so has a cancelled
         // call's, even when the plug asks for it only after the cancel arrived.
         const connection = this.#runtime.hub.connections.get(args[0] as string);
-        if (!connection || connection.cancelledId(args[1] as number)) {
+        if (!connection || connection.calls.cancelledId(args[1] as number)) {
           return { value: undefined, done: true };
         }
-        return await connection.inputOf(args[1] as number)[Symbol.asyncIterator]().next();
+        return await connection.calls.inputOf(args[1] as number)[Symbol.asyncIterator]().next();
       }
       case "client.join":
         return await this.#client(args[0] as string).join(args[1] as string, args[2]);
@@ -139,7 +139,7 @@ export class ApiRequests {
       forWorker.set(hook, remove);
     } else if (op === "input.return") {
       const connection = this.#runtime.hub.connections.get(args[0] as string);
-      connection?.inputOf(args[1] as number)[Symbol.asyncIterator]().return?.();
+      connection?.calls.inputOf(args[1] as number)[Symbol.asyncIterator]().return?.();
     } else if (op === "client.call.detach") {
       this.#relay.detach(w, args[0] as number);
     } else if (op === "hook.remove") {

@@ -22,7 +22,7 @@ import { LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { SERVER_CALL_BIT } from "../protocol/payload.ts";
 import type { Call } from "../client/call.ts";
 import { ClientErrorCode, ConnectionError } from "../client/errors.ts";
-import { InputStream } from "./input.ts";
+import { CallTable } from "./call_table.ts";
 import { SyncStreams } from "./sync_streams.ts";
 import type { Session } from "../recovery/session.ts";
 
@@ -93,21 +93,10 @@ export class Connection implements Flushable {
   closedByServer = false;
   /** Undefined while a recovery session waits for its client to come back. */
   #socket: SocketLike | undefined;
-  readonly #running = new Set<AsyncIterator<unknown>>();
-  /**
-   * Correlated calls of this client by request id, from the frame's arrival
-   * to the call's end; the generator once one runs (null before, e.g. while
-   * a lazy plug loads), so a cancel or an INPUT frame can find the call.
-   */
-  readonly #calls = new Map<number, AsyncIterator<unknown> | null>();
+  /** Running plugs, open calls, cancels and streamed input. */
+  readonly calls: CallTable;
   /** Input streamed into calls, created on the first INPUT frame or `message.input`. */
-  readonly #inputs = new Map<number, InputStream>();
-  readonly #cancelled = new WeakSet<AsyncIterator<unknown>>();
-  readonly #cancelledIds = new Set<number>();
-  readonly #inputLimit: number;
   #lastServerCallId = SERVER_CALL_BIT - 1;
-  /** Calls ever cancelled here: while 0, `cancelled()` skips the WeakSet lookup. */
-  #cancels = 0;
   /** `bufferedAmount` when last read, and bytes written since: see `overLimit()`. */
   #lastBuffered = 0;
   #sinceRead = 0;
@@ -147,7 +136,7 @@ export class Connection implements Flushable {
     this.sync = legacy ? new LegacySyncStreams(syncStateLimit) : new SyncStreams(syncStateLimit);
     this.#outbox = outbox;
     this.#batch = outbox ? new FrameBatch() : undefined;
-    this.#inputLimit = inputBufferLimit;
+    this.calls = new CallTable(inputBufferLimit);
     this.#limit = limit;
   }
 
@@ -357,77 +346,6 @@ export class Connection implements Flushable {
     }
   }
 
-  /**
-   * Registers a running plug generator so disconnect (or, for a correlated
-   * call, a cancel frame) can end it.
-   */
-  track(generator: AsyncIterator<unknown>, requestId?: number): void {
-    this.#running.add(generator);
-    if (requestId !== undefined) this.#calls.set(requestId, generator);
-  }
-
-  /** Forgets a finished generator (its call stays open until {@linkcode finish}). */
-  untrack(generator: AsyncIterator<unknown>, requestId?: number): void {
-    this.#running.delete(generator);
-    if (requestId !== undefined && this.#calls.get(requestId) === generator) {
-      this.#calls.set(requestId, null);
-    }
-  }
-
-  /** Call `requestId` has arrived: from now on its INPUT and cancel frames find it. */
-  begin(requestId: number): void {
-    if (!this.#calls.has(requestId)) this.#calls.set(requestId, null);
-  }
-
-  /** Call `requestId` is over: its input ends and later frames for it are dropped. */
-  finish(requestId: number): void {
-    this.#calls.delete(requestId);
-    // Size checks first: nearly every call has neither, and this runs once per call.
-    if (this.#cancelledIds.size > 0) this.#cancelledIds.delete(requestId);
-    if (this.#inputs.size > 0) {
-      this.#inputs.get(requestId)?.close();
-      this.#inputs.delete(requestId);
-    }
-  }
-
-  /** True if call `requestId` was cancelled before or while it ran. */
-  cancelledId(requestId: number): boolean {
-    return this.#cancelledIds.has(requestId);
-  }
-
-  /**
-   * The input stream of call `requestId` (`message.input`), created on first
-   * use; an ended, empty one once the call is over.
-   */
-  inputOf(requestId: number): InputStream {
-    let input = this.#inputs.get(requestId);
-    if (input) return input;
-    input = new InputStream(this.#inputLimit);
-    if (this.#calls.has(requestId) && !this.#closed) this.#inputs.set(requestId, input);
-    else input.end();
-    return input;
-  }
-
-  /**
-   * Adds input to call `requestId` (an INPUT frame); `end` closes it.
-   *
-   * @returns false if it would exceed `inputBufferLimit` (nothing kept);
-   *   true otherwise, also when the call is over and the input is dropped
-   */
-  input(
-    requestId: number,
-    value: unknown,
-    bytes: number,
-    hasValue: boolean,
-    end: boolean,
-  ): boolean {
-    if (!this.#calls.has(requestId)) return true;
-    const input = this.inputOf(requestId);
-    if (hasValue && !input.push(value, bytes)) return false;
-    if (end) input.end();
-    return true;
-  }
-
   /** A request id in the server's half that no call from the server uses. */
   nextServerCallId(): number {
     do {
@@ -436,31 +354,6 @@ export class Connection implements Flushable {
         : this.#lastServerCallId + 1;
     } while (this.outgoing.has(this.#lastServerCallId));
     return this.#lastServerCallId;
-  }
-
-  /**
-   * Ends call `requestId` at its plug's next yield, running its finally
-   * blocks; nothing more is sent for it.
-   *
-   * @returns false if no such call is running
-   */
-  cancel(requestId: number): boolean {
-    if (!this.#calls.has(requestId)) return false;
-    const generator = this.#calls.get(requestId);
-    this.#cancelledIds.add(requestId);
-    // A plug waiting for input would never reach a yield where return() applies.
-    this.#inputs.get(requestId)?.close();
-    if (generator) {
-      this.#cancelled.add(generator);
-      this.#cancels++;
-      generator.return?.(undefined)?.catch?.(() => {});
-    }
-    return true;
-  }
-
-  /** True if the call run by `generator` was cancelled. */
-  cancelled(generator: AsyncIterator<unknown>): boolean {
-    return this.#cancels > 0 && this.#cancelled.has(generator);
   }
 
   /** Replaces the token expiry timer; the old one is cleared, and dispose clears the last. */
@@ -477,14 +370,7 @@ export class Connection implements Flushable {
     this.#batch?.clear(0);
     clearTimeout(this.#shedTimer);
     this.sync.clear();
-    for (const generator of this.#running) {
-      // return() runs the plug's finally blocks; errors there are the plug's.
-      generator.return?.(undefined)?.catch?.(() => {});
-    }
-    this.#running.clear();
-    this.#calls.clear();
-    for (const input of this.#inputs.values()) input.close();
-    this.#inputs.clear();
+    this.calls.dispose();
     const lost = new ConnectionError(
       ClientErrorCode.CONNECTION_LOST,
       "The connection closed while the server's call was in flight",

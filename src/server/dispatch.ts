@@ -122,7 +122,7 @@ function receiveFrame(server: Runtime, client: Connection, bytes: Uint8Array): P
         // A client's REQUEST|END frame cancels its call. The END echoed back
         // carries the TCP ACK at once: without it the server's delayed ACK
         // (40 ms) holds the client's next request behind Nagle.
-        client.cancel(id);
+        client.calls.cancel(id);
         server.hub.toConnection(client, EventType.MESSAGE, frame.event, undefined, id, true);
         return DONE;
       }
@@ -130,7 +130,7 @@ function receiveFrame(server: Runtime, client: Connection, bytes: Uint8Array): P
     // Every request carries JSON (or bytes flagged binary), SYNC-typed ones
     // too: the server never asks a client for a delta (docs/PROTOCOL.md, "Requests").
     const payload = decodePayload(frame);
-    message = new SocketMessage(bytes, frame.event, frame.type, payload, id, client);
+    message = new SocketMessage(bytes, frame.event, frame.type, payload, id, client.calls);
   } catch (err) {
     if (metrics) metrics.unmatched.received++;
     const requestId = peekRequestId(bytes);
@@ -155,7 +155,7 @@ function receiveFrame(server: Runtime, client: Connection, bytes: Uint8Array): P
   const plug = server.plugs.get(message.event);
   if (plug) return run(server, client, plug, message);
   // Input may arrive while a lazy plug loads: the call has to be known first.
-  if (message.requestId !== undefined) client.begin(message.requestId);
+  if (message.requestId !== undefined) client.calls.begin(message.requestId);
   return server.source.resolve(message.event).then((found) =>
     found ? run(server, client, found, message) : notFound(server, client, message)
   );
@@ -189,11 +189,11 @@ function input(server: Runtime, client: Connection, frame: Frame, id: number): v
   try {
     if (hasValue) value = decodePayload(frame);
   } catch (err) {
-    if (client.cancel(id)) sendError(server, client, frame.event, errorPayload(err), id);
+    if (client.calls.cancel(id)) sendError(server, client, frame.event, errorPayload(err), id);
     return;
   }
-  if (client.input(id, value, frame.payload.length, hasValue, frame.end)) return;
-  client.cancel(id);
+  if (client.calls.input(id, value, frame.payload.length, hasValue, frame.end)) return;
+  client.calls.cancel(id);
   sendError(server, client, frame.event, {
     code: ErrorCode.INPUT_OVERFLOW,
     message:
@@ -206,7 +206,7 @@ function notFound(server: Runtime, client: Connection, message: SocketMessage): 
     server.metrics.unmatched.received++;
     server.metrics.error(ErrorCode.NOT_FOUND);
   }
-  if (message.requestId !== undefined) client.finish(message.requestId);
+  if (message.requestId !== undefined) client.calls.finish(message.requestId);
   server.hub.toConnection(
     client,
     EventType.NOT_FOUND,

@@ -40,13 +40,13 @@ export async function run(server: Runtime, client: Connection, plug: Plug, messa
     : plug.handlers;
   const requestId = message.requestId;
   // From here to `finish`, INPUT and cancel frames of the call find it.
-  if (requestId !== undefined) client.begin(requestId);
+  if (requestId !== undefined) client.calls.begin(requestId);
   try {
     const schema = plug.schema;
     if (schema && !(await applySchema(server, client, schema, message))) return;
     const replySchema = server.config.validateReplies ? schema?.reply : undefined;
     for (const handler of handlers) {
-      if (requestId !== undefined && client.cancelledId(requestId)) return;
+      if (requestId !== undefined && client.calls.cancelledId(requestId)) return;
       let generator: AsyncIterable<Yield>;
       try {
         generator = handler(message, client.api);
@@ -54,7 +54,7 @@ export async function run(server: Runtime, client: Connection, plug: Plug, messa
         return fail(server, client, message, err);
       }
       const iterator = generator as unknown as AsyncIterator<unknown>;
-      client.track(iterator, message.requestId);
+      client.calls.track(iterator, message.requestId);
       // A legacy client syncs a copy of its request, as with serverless-sockets.
       const legacy = client.legacy ? legacyRun(message.raw) : undefined;
       try {
@@ -63,7 +63,7 @@ export async function run(server: Runtime, client: Connection, plug: Plug, messa
           ? withStepTimeout(generator, server.config.plugTimeout)
           : generator;
         for await (const out of steps) {
-          if (!client.isOpen || client.cancelled(iterator)) return;
+          if (!client.isOpen || client.calls.cancelled(iterator)) return;
           if (replySchema && isReply(out, message.event)) {
             await validate(replySchema, out.payload, ErrorCode.INVALID_REPLY, "Reply");
           }
@@ -75,9 +75,9 @@ export async function run(server: Runtime, client: Connection, plug: Plug, messa
       } catch (err) {
         return fail(server, client, message, err);
       } finally {
-        client.untrack(iterator, message.requestId);
+        client.calls.untrack(iterator, message.requestId);
       }
-      if (client.cancelled(iterator)) return;
+      if (client.calls.cancelled(iterator)) return;
     }
     if (requestId !== undefined) {
       client.sync.forget(requestStream(requestId));
@@ -87,7 +87,7 @@ export async function run(server: Runtime, client: Connection, plug: Plug, messa
     server.runEnded();
     client.runningCalls--;
     if (stats) stats.observe((performance.now() - started) / 1000);
-    if (requestId !== undefined) client.finish(requestId);
+    if (requestId !== undefined) client.calls.finish(requestId);
   }
 }
 
@@ -135,7 +135,7 @@ async function applySchema(
   const requestId = message.requestId;
   if (schema.input && requestId !== undefined) {
     const check = schema.input;
-    client.inputOf(requestId).check = (value) =>
+    client.calls.inputOf(requestId).check = (value) =>
       validate(check, value, ErrorCode.INVALID_PAYLOAD, "Input");
   }
   if (!schema.payload) return true;

@@ -287,7 +287,7 @@ Deno.test("PROTOCOL.md gives the flag bits and rejected type numbers the codec u
 Deno.test("README.md and PROTOCOL.md describe the cancel frame the server handles", async () => {
   // The premise: dispatch ends a call when a client's frame has END set.
   const dispatch = await read("src/server/dispatch.ts");
-  assert.match(dispatch, /if \(frame\.end\) \{[^}]*client\.cancel\(/);
+  assert.match(dispatch, /if \(frame\.end\) \{[^}]*client\.calls\.cancel\(/);
   const end = protocol.prose.find((line) => line.startsWith("- **END ("));
   assert.ok(end, "PROTOCOL.md has no END flag entry");
   const entry = chunks(protocol).find((chunk) => chunk.startsWith(end.trim()));
