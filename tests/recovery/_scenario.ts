@@ -60,3 +60,32 @@ export function until(
   });
   return withTimeout(done, WAIT_MS, () => `Timed out waiting for ${what}`).finally(() => off());
 }
+
+/** The client's backoff: the issue's 3 s away. */
+export const AWAY = { initialDelay: 3000, maxDelay: 3000, jitter: 0 };
+
+/** What a client recorded after {@linkcode settleIn}. */
+export interface Settled {
+  /** Its connection id before the drop. */
+  id: string;
+  /** The payloads of every "tick" broadcast, in arrival order. */
+  ticks: number[];
+  /** Every state of the "doc" SYNC stream, in arrival order. */
+  docs: { step: number }[];
+}
+
+/**
+ * Joins room "r", stores `client.data.note = "kept"`, and records "tick"
+ * broadcasts and "doc" states: what a resume must give back.
+ */
+export async function settleIn(client: SsocketClient): Promise<Settled> {
+  await client.ready();
+  const { id } = await client.call("whoami").first() as { id: string };
+  await client.call("room/join", { room: "r" }).first();
+  await client.call("remember", "kept").first();
+  const ticks: number[] = [];
+  client.on("tick", (n) => ticks.push(n as number));
+  const docs: { step: number }[] = [];
+  client.on("doc", (state) => docs.push(state as { step: number }));
+  return { id, ticks, docs };
+}

@@ -4,7 +4,7 @@ import { startNodes } from "../_cluster.ts";
 import { TestSocket } from "../_harness.ts";
 import { startRedis } from "../_redis.ts";
 import { TcpProxy } from "../_proxy.ts";
-import { doc, nextEvent, RECOVERY_PLUGS, until } from "./_scenario.ts";
+import { AWAY, doc, nextEvent, RECOVERY_PLUGS, settleIn, until } from "./_scenario.ts";
 
 const PLUGS = {
   ...RECOVERY_PLUGS,
@@ -23,18 +23,11 @@ Deno.test("SsocketClient cut off from one node resumes on another: same id, room
   await using bob = await TestSocket.open(b.url);
   await bob.call("room/join", { room: "r" }, 1);
   const client = new SsocketClient(proxy.url, {
-    reconnect: { initialDelay: 3000, maxDelay: 3000, jitter: 0 },
+    reconnect: AWAY,
   });
   try {
-    await client.ready();
-    const before = await client.call("whoami").first() as { id: string };
-    await client.call("room/join", { room: "r" }).first();
-    await client.call("remember", "kept").first();
-    const ticks: number[] = [];
-    client.on("tick", (n) => ticks.push(n as number));
-    const docs: { step: number }[] = [];
-    client.on("doc", (state) => docs.push(state as { step: number }));
-    await bob.call("doc/push", { to: before.id, doc: doc(0) }, 2);
+    const { id: beforeId, ticks, docs } = await settleIn(client);
+    await bob.call("doc/push", { to: beforeId, doc: doc(0) }, 2);
     await until((f) => client.on("doc", f), () => docs.length === 1, "the first SYNC");
 
     // Node a never notices: its socket to the client goes silent.
@@ -45,18 +38,18 @@ Deno.test("SsocketClient cut off from one node resumes on another: same id, room
     const recovered = nextEvent(client, "recovered", 20_000);
     for (let n = 0; n < 500; n++) bob.send("room/say", { room: "r", n });
     for (let step = 1; step <= 20; step++) {
-      bob.send("doc/push", { to: before.id, doc: doc(step) });
+      bob.send("doc/push", { to: beforeId, doc: doc(step) });
     }
 
     const { id, missed } = await recovered;
-    assert.equal(id, before.id);
+    assert.equal(id, beforeId);
     assert.equal(missed, 501);
     await until((f) => client.on("tick", f), () => ticks.length >= 500, "500 ticks");
     assert.deepEqual(ticks, Array.from({ length: 500 }, (_, n) => n));
     assert.deepEqual(docs.map((d) => d.step), [0, 20]);
     assert.deepEqual(docs[1], doc(20));
     const after = await client.call("whoami").first();
-    assert.deepEqual(after, { id: before.id, rooms: ["r"], data: { note: "kept" } });
+    assert.deepEqual(after, { id: beforeId, rooms: ["r"], data: { note: "kept" } });
     // Node b holds it now and the room still reaches it; nobody saw it leave.
     bob.send("room/say", { room: "r", n: 500 });
     await until((f) => client.on("tick", f), () => ticks.length === 501, "a tick on node b");

@@ -3,25 +3,15 @@ import { SsocketClient } from "../../src/client/mod.ts";
 import { EventType } from "../../src/protocol/event_type.ts";
 import { startServer } from "../_harness.ts";
 import { TcpProxy } from "../_proxy.ts";
-import { doc, nextEvent, RECOVERY_PLUGS, until } from "./_scenario.ts";
-
-/** The client's backoff is the issue's 3 s away. */
-const AWAY = { initialDelay: 3000, maxDelay: 3000, jitter: 0 };
+import { AWAY, doc, nextEvent, RECOVERY_PLUGS, settleIn, until } from "./_scenario.ts";
 
 Deno.test("SsocketClient cut off for 3 s gets back its id, rooms, data, all 500 broadcasts in order once, and SYNC by one delta", async () => {
   await using srv = await startServer({ plugs: RECOVERY_PLUGS });
   await using proxy = TcpProxy.start(srv.url);
   const client = new SsocketClient(proxy.url, { reconnect: AWAY });
   try {
-    await client.ready();
-    const before = await client.call("whoami").first() as { id: string };
-    await client.call("room/join", { room: "r" }).first();
-    await client.call("remember", "kept").first();
-    const ticks: number[] = [];
-    client.on("tick", (n) => ticks.push(n as number));
-    const docs: { step: number }[] = [];
-    client.on("doc", (state) => docs.push(state as { step: number }));
-    srv.server.sendTo(before.id, { type: EventType.SYNC, event: "doc", payload: doc(0) });
+    const { id: beforeId, ticks, docs } = await settleIn(client);
+    srv.server.sendTo(beforeId, { type: EventType.SYNC, event: "doc", payload: doc(0) });
     await until((f) => client.on("doc", f), () => docs.length === 1, "the first SYNC");
 
     // Cut without a close frame; the server does not notice (its socket is silent).
@@ -33,11 +23,11 @@ Deno.test("SsocketClient cut off for 3 s gets back its id, rooms, data, all 500 
       srv.server.broadcast({ event: "tick", payload: n }, { room: "r" });
     }
     for (let step = 1; step <= 20; step++) {
-      srv.server.sendTo(before.id, { type: EventType.SYNC, event: "doc", payload: doc(step) });
+      srv.server.sendTo(beforeId, { type: EventType.SYNC, event: "doc", payload: doc(step) });
     }
 
     const { id, missed } = await recovered;
-    assert.equal(id, before.id);
+    assert.equal(id, beforeId);
     // 500 broadcasts and the 20 SYNC updates squeezed into one delta.
     assert.equal(missed, 501);
     await until((f) => client.on("tick", f), () => ticks.length >= 500, "500 ticks");
@@ -45,7 +35,7 @@ Deno.test("SsocketClient cut off for 3 s gets back its id, rooms, data, all 500 
     assert.deepEqual(docs.map((d) => d.step), [0, 20]);
     assert.deepEqual(docs[1], doc(20));
     const after = await client.call("whoami").first();
-    assert.deepEqual(after, { id: before.id, rooms: ["r"], data: { note: "kept" } });
+    assert.deepEqual(after, { id: beforeId, rooms: ["r"], data: { note: "kept" } });
     assert.equal(srv.server.connectionCount, 1);
   } finally {
     await client.close();
