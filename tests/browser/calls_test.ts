@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { hasChromium, launchChromium } from "./_chromium.ts";
 import { startServer } from "../_harness.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PLUGS = fileURLToPath(new URL("../../plugs", import.meta.url));
 
 /** The little of the page's DOM the test touches (Deno's type check has no DOM types). */
@@ -23,23 +23,11 @@ type PageGlobals = {
   };
 };
 
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium) {
-  console.warn(
-    `\n*** SKIPPING the browser test (tests/browser/calls_test.ts): no Chromium at ${CHROMIUM}.\n` +
-      "*** Install it with `sh .ci/install_chromium.sh` (apt-get install -y chromium).\n",
-  );
-}
+const HAS_CHROMIUM = hasChromium("tests/browser/calls_test.ts");
 
 Deno.test({
   name: "the client in Chromium: a confirmation the server asks for, and a binary upload",
-  ignore: !hasChromium,
+  ignore: !HAS_CHROMIUM,
   async fn(t) {
     await using srv = await startServer({
       config: { plugsFolder: PLUGS, logLevel: "info", payloadLimit: 100_000 },
@@ -48,10 +36,7 @@ Deno.test({
     let browser: Browser | undefined;
     const pageErrors: string[] = [];
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage();
       page.on("pageerror", (err) => pageErrors.push(err.message));
       // Any page of the server is an origin that may import its client.

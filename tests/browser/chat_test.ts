@@ -13,27 +13,15 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { hasChromium, launchChromium } from "./_chromium.ts";
 import { startServer, type TestServer, WAIT_MS } from "../_harness.ts";
 import { connect, type SsocketClient } from "../../src/client/mod.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SCREENSHOT = new URL("../../docs/screenshot-chat.png", import.meta.url);
 
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium) {
-  console.warn(
-    `\n*** SKIPPING the browser test (tests/browser/chat_test.ts): no Chromium at ${CHROMIUM}.\n` +
-      "*** Install it with `sh .ci/install_chromium.sh` (apt-get install -y chromium).\n",
-  );
-}
+const HAS_CHROMIUM = hasChromium("tests/browser/chat_test.ts");
 
 /** Plugs of this test only, next to copies of the example plugs. */
 const TEST_PLUGS = {
@@ -95,7 +83,7 @@ const doc = (version: number) => ({
 
 Deno.test({
   name: "the client in Chromium: calls, BROADCAST, SYNC, reconnect, and the chat page",
-  ignore: !hasChromium,
+  ignore: !HAS_CHROMIUM,
   // Sanitizers stay on: browser.close() releases Playwright's child process and pipes.
   async fn(t) {
     let srv = await start();
@@ -123,10 +111,7 @@ Deno.test({
       return page;
     };
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      browser = await launchChromium();
       const page = await openPage();
 
       await t.step("a call's replies, ERROR and NOT_FOUND", async () => {

@@ -13,11 +13,10 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium } from "./_chromium.ts";
 import { startServer } from "../_harness.ts";
 import { catalogueSteps } from "../client/_big_objects.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const BUNDLE = Deno.env.get("SERVERLESS_SOCKETS_BUNDLE") ?? "";
 const PLUGS = fileURLToPath(new URL("../compat/serverless_plugs/", import.meta.url));
 
@@ -45,7 +44,7 @@ Deno.test({
     await Deno.copyFile(BUNDLE, join(site, "SocketMessage.bundle.js"));
     await Deno.writeTextFile(join(site, "index.html"), "<!doctype html><title>old</title>");
     await using srv = await startServer({ config: { plugsFolder: PLUGS, staticFolder: site } });
-    const browser = await chromium.launch({ executablePath: CHROMIUM });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(srv.url.replace("ws:", "http:"));

@@ -7,23 +7,14 @@
  * Set SSOCKET_UPDATE_SCREENSHOT=1 to write docs/screenshot-status.png.
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { hasChromium, launchChromium } from "./_chromium.ts";
 import { startServer } from "../_harness.ts";
 import { connect, type SsocketClient } from "../../src/client/mod.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = new URL("../../docs/screenshot-status.png", import.meta.url);
 const TOKEN = "status-token";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium) {
-  console.warn(`\n*** SKIPPING tests/browser/status_test.ts: no Chromium at ${CHROMIUM}.\n`);
-}
+const HAS_CHROMIUM = hasChromium("tests/browser/status_test.ts");
 
 const PLUGS = {
   "echo.ts": "export async function* echo(m) { yield { payload: m.payload }; }",
@@ -39,7 +30,7 @@ export async function* send(m) {
 
 Deno.test({
   name: "the /status page in Chromium: token, connections, rates, errors, plugs, rooms",
-  ignore: !hasChromium,
+  ignore: !HAS_CHROMIUM,
   async fn() {
     await using srv = await startServer({ plugs: PLUGS, config: { metrics: { token: TOKEN } } });
     const statusUrl = srv.url.replace("ws:", "http:") + "status";
@@ -55,10 +46,7 @@ Deno.test({
       }
       await srv.writePlug("report.ts", "export async function* report( {");
       await srv.waitForLog(/Plug "report" .* failed to load/);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      browser = await launchChromium();
       const anonymous = await browser.newPage();
       assert.equal((await anonymous.goto(statusUrl))?.status(), 401);
       await anonymous.close();
