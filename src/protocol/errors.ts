@@ -54,6 +54,10 @@ export const ErrorCode = {
   AUTH_FAILED: "AUTH_FAILED",
   /** The server is draining (SIGTERM): running calls finish, new messages are not run. */
   SHUTTING_DOWN: "SHUTTING_DOWN",
+  /** A room name is not a string of 1 to 256 UTF-8 bytes (`client.join`, `leave`, a room yield). */
+  INVALID_ROOM: "INVALID_ROOM",
+  /** Room meta has no JSON form or is over 4 KiB of JSON (`client.join(room, meta)`). */
+  INVALID_META: "INVALID_META",
   /** Input streamed into a call (`call.write`) went over `inputBufferLimit` unread bytes. */
   INPUT_OVERFLOW: "INPUT_OVERFLOW",
   /** A payload or streamed input failed the plug's schema; the ERROR lists the `issues`. */

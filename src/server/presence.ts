@@ -14,7 +14,7 @@
 
 import type { Member, PresenceChange } from "../plugs/api.ts";
 import { EventType } from "../protocol/event_type.ts";
-import { PlugError } from "../protocol/errors.ts";
+import { ErrorCode, PlugError } from "../protocol/errors.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
 import { checkRoomName } from "./rooms.ts";
@@ -24,7 +24,7 @@ export const PRESENCE_EVENT = "$presence";
 /** Largest presence meta, as JSON bytes: it is sent to every member on each join. */
 export const MAX_META_BYTES = 4096;
 /** The code of the `PlugError` thrown for meta that cannot be presence meta. */
-export const INVALID_META = "INVALID_META";
+export const INVALID_META = ErrorCode.INVALID_META;
 
 const utf8 = new TextEncoder();
 

@@ -13,14 +13,14 @@
  * @module
  */
 
-import { PlugError } from "../protocol/errors.ts";
+import { ErrorCode, PlugError } from "../protocol/errors.ts";
 import { utf8Length } from "../protocol/frame.ts";
 
 /** Longest room name, in UTF-8 bytes. */
 export const MAX_ROOM_NAME_BYTES = 256;
 
 /** The code of the `PlugError` thrown for a name that is not a room name. */
-export const INVALID_ROOM = "INVALID_ROOM";
+export const INVALID_ROOM = ErrorCode.INVALID_ROOM;
 
 /**
  * Throws unless `room` is a string of 1 to {@linkcode MAX_ROOM_NAME_BYTES}

@@ -142,6 +142,27 @@ Deno.test("room names that are not 1 to 256 bytes of string answer ERROR INVALID
   assert.throws(() => srv.server.broadcast({ event: "e" }, { room: "" }), /room name/);
 });
 
+Deno.test("room meta with no JSON form or over 4 KiB answers ERROR INVALID_META; 4 KiB is allowed", async () => {
+  await using srv = await startServer({
+    plugs: {
+      "meta.ts": `export async function* meta(m, client) {
+        const meta = m.payload.kind === "bigint" ? { n: 1n } : "x".repeat(m.payload.chars);
+        await client.join("r", meta);
+        yield { payload: [...client.rooms] };
+      }`,
+    },
+  });
+  await using ws = await TestSocket.open(srv.url);
+  for (const payload of [{ kind: "bigint" }, { chars: 4095 }]) {
+    const reply = await call(ws, "meta", payload);
+    assert.equal(reply.type, 4, JSON.stringify(payload));
+    assert.equal((reply.json as { code: string }).code, "INVALID_META");
+  }
+  assert.deepEqual(srv.server.rooms(), [], "a refused join joins nothing");
+  // 4094 characters plus the JSON string's two quotes are exactly 4096 bytes.
+  assert.deepEqual((await call(ws, "meta", { chars: 4094 })).json, ["r"]);
+});
+
 Deno.test("a yield with a room but not BROADCAST answers INVALID_YIELD; $ events are not plugs", async () => {
   await using srv = await startServer({ plugs: PLUGS });
   await using ws = await TestSocket.open(srv.url);
