@@ -27,6 +27,7 @@ import { admit, type Admitted } from "./admission.ts";
 import type { Connection, SocketLike } from "./connection.ts";
 import { handleHttp, type HttpRoute } from "./http.ts";
 import { readBody, refuseSocket, toRequest, writeResponse } from "./node_http.ts";
+import { type Flushable, Outbox } from "./outbox.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** Per-socket state the server keeps until the socket closes. */
@@ -64,6 +65,7 @@ export async function listenWs(
     handleProtocols: (_offered, req) => tokens.get(req) ?? false,
   });
   const tokens = new WeakMap<IncomingMessage, string>();
+  const outbox = new Outbox();
   const sockets = new Map<Socket, Pending>();
   const pendingByIp = new Map<string, number>();
   const { headerTimeout, maxConnections, maxConnectionsPerIp } = config.limits;
@@ -123,7 +125,7 @@ export async function listenWs(
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (refusedSockets.has(socket)) return;
     settle(socket);
-    upgrade(runtime, wss, tokens, req, socket, head).catch((err) => {
+    upgrade(runtime, wss, outbox, tokens, req, socket, head).catch((err) => {
       runtime.log.warn("WebSocket upgrade failed:", err);
       socket.destroy();
     });
@@ -179,6 +181,7 @@ function beat(wss: WebSocketServer): void {
 async function upgrade(
   runtime: Runtime,
   wss: WebSocketServer,
+  outbox: Outbox,
   tokens: WeakMap<IncomingMessage, string>,
   req: IncomingMessage,
   socket: Socket,
@@ -197,7 +200,7 @@ async function upgrade(
   // The peer may have gone while authentication ran.
   if (socket.destroyed) return verdict.release();
   if (verdict.token !== undefined) tokens.set(req, verdict.token);
-  wss.handleUpgrade(req, socket, head, (ws) => accept(runtime, ws, verdict));
+  wss.handleUpgrade(req, socket, head, (ws) => accept(runtime, ws, outbox, socket, verdict));
 }
 
 /** An IPv4 peer as Deno names it: without the "::ffff:" of an IPv4-mapped IPv6 address. */
@@ -205,7 +208,23 @@ function plainIp(address: string): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-function accept(runtime: Runtime, ws: Beating, admitted: Admitted): void {
+function accept(
+  runtime: Runtime,
+  ws: Beating,
+  outbox: Outbox,
+  tcp: Socket,
+  admitted: Admitted,
+): void {
+  // Frames written in one turn leave in one writev at its end: a system call
+  // per frame was most of the server's CPU on echo (see README, "Where
+  // ssocket's time goes"). The uncork also runs after a close.
+  let corked = false;
+  const uncork: Flushable = {
+    flushTurn() {
+      corked = false;
+      tcp.uncork();
+    },
+  };
   const socket: SocketLike = {
     get readyState() {
       return ws.readyState;
@@ -215,7 +234,14 @@ function accept(runtime: Runtime, ws: Beating, admitted: Admitted): void {
     },
     // ws keeps a reference to what it sends until the kernel has it, and the
     // hub reuses its encoder's buffer: copy.
-    send: (data) => ws.send(Buffer.from(data)),
+    send: (data) => {
+      if (!corked) {
+        corked = true;
+        tcp.cork();
+        outbox.add(uncork);
+      }
+      ws.send(Buffer.from(data));
+    },
     close: (code, reason) => ws.close(code, reason),
     pause: () => ws.pause(),
     resume: () => ws.resume(),
