@@ -7,7 +7,7 @@
  * of 7 runs; run it before and after a change to the hot path (see README,
  * "Where ssocket's time goes").
  *
- * Usage: `deno run -A bench/dispatch_bench.ts [--pack]`
+ * Usage: `deno run -A bench/dispatch_bench.ts [--pack] [--no-metrics]`
  * @module
  */
 
@@ -36,6 +36,7 @@ class CountingSocket implements SocketLike {
 }
 
 const pack = Deno.args.includes("--pack");
+const metricsOn = !Deno.args.includes("--no-metrics");
 const dir = await Deno.makeTempDir({ prefix: "ssocket_dispatch_bench_" });
 await Deno.writeTextFile(
   `${dir}/echo.ts`,
@@ -54,6 +55,7 @@ const runtime = await start({
     printLogToConsole: false,
     // One connection sends far faster than a public server lets a client.
     limits: { messagesPerSecond: 0 },
+    metrics: { isOn: metricsOn },
   }),
 });
 
@@ -82,7 +84,7 @@ for (
   for (let r = 0; r < RUNS; r++) times.push(await measure(frame, n));
   times.sort((a, b) => a - b);
   console.log(
-    `${name}${pack ? " (packed)" : ""}: ${times[RUNS >> 1].toFixed(2)} µs per message (min ${
+    `${name}${pack ? " (packed)" : ""}${metricsOn ? "" : " (metrics off)"}: ${times[RUNS >> 1].toFixed(2)} µs per message (min ${
       times[0].toFixed(2)
     })`,
   );

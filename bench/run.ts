@@ -170,7 +170,7 @@ async function main(): Promise<boolean> {
     const result = await metricsCost({
       connections: 50,
       window: 10,
-      rounds: Math.max(options.rounds, 4),
+      rounds: Math.max(options.rounds, 8),
       ...timing,
     }, progress);
     report.metricsCost(result);
