@@ -84,9 +84,9 @@ for (
   for (let r = 0; r < RUNS; r++) times.push(await measure(frame, n));
   times.sort((a, b) => a - b);
   console.log(
-    `${name}${pack ? " (packed)" : ""}${metricsOn ? "" : " (metrics off)"}: ${times[RUNS >> 1].toFixed(2)} µs per message (min ${
-      times[0].toFixed(2)
-    })`,
+    `${name}${pack ? " (packed)" : ""}${metricsOn ? "" : " (metrics off)"}: ${
+      times[RUNS >> 1].toFixed(2)
+    } µs per message (min ${times[0].toFixed(2)})`,
   );
 }
 await runtime.close();
