@@ -33,6 +33,16 @@ export interface SocketLike {
   /** Bytes queued but not yet sent. */
   readonly bufferedAmount: number;
   /**
+   * Messages queued and not yet handed to the kernel, for transports that
+   * count them (ws); each holds `messageCost` bytes of memory besides its own.
+   */
+  readonly queuedMessages?: number;
+  /**
+   * Bytes of memory one queued message holds beyond its payload (the
+   * transport's bookkeeping: buffers, write requests); with `queuedMessages`.
+   */
+  readonly messageCost?: number;
+  /**
    * Queues a binary message. It must copy `data` (or be done with it) before
    * returning: the server reuses the buffer behind `data` for the next frame.
    */
@@ -97,8 +107,8 @@ export class Connection implements Flushable {
   readonly calls: CallTable;
   /** Input streamed into calls, created on the first INPUT frame or `message.input`. */
   #lastServerCallId = SERVER_CALL_BIT - 1;
-  /** `bufferedAmount` when last read, and bytes written since: see `overLimit()`. */
-  #lastBuffered = 0;
+  /** `heldBytes` when last read, and what was written since: see `overLimit()`. */
+  #lastHeld = 0;
   #sinceRead = 0;
   #closed = false;
   readonly #limit: OutgoingLimit;
@@ -174,16 +184,27 @@ export class Connection implements Flushable {
   }
 
   /**
-   * True when more than `limit` bytes are queued for this connection. The
-   * socket's `bufferedAmount` is an op call in Deno; the queue only shrinks
-   * between writes, so while what it held at the last read plus what was
-   * written since stays within `limit`, the answer is no without asking.
+   * The memory what is queued for this connection holds: `bufferedAmount`
+   * plus, where the transport counts its queued messages, what each costs
+   * beyond its bytes. The limits measure this: a flood of tiny replies
+   * costs far more than its bytes (ws: ~440 bytes of heap for a 33-byte frame).
+   */
+  get heldBytes(): number {
+    return this.#socketHeld() + (this.#batch?.length ?? 0);
+  }
+
+  /**
+   * True when more than `limit` bytes are held for this connection
+   * (`heldBytes`). The socket's `bufferedAmount` is an op call in Deno; the
+   * queue only shrinks between writes, so while what it held at the last
+   * read plus what was written since stays within `limit`, the answer is no
+   * without asking.
    */
   overLimit(limit: number): boolean {
-    if (this.#lastBuffered + this.#sinceRead <= limit) return false;
-    this.#lastBuffered = this.bufferedAmount;
+    if (this.#lastHeld + this.#sinceRead <= limit) return false;
+    this.#lastHeld = this.heldBytes;
     this.#sinceRead = 0;
-    return this.#lastBuffered > limit;
+    return this.#lastHeld > limit;
   }
 
   /** True if `socket` is the one this connection writes to (not one a resume replaced). */
@@ -220,12 +241,12 @@ export class Connection implements Flushable {
   }
 
   /**
-   * Resolves once at most `limit` bytes are queued for this connection, or it
+   * Resolves once at most `limit` bytes are held for this connection, or it
    * has closed. WebSocket has no drain event, so this polls; it is only
    * reached when a client is already behind.
    */
   async drained(limit: number): Promise<void> {
-    while (this.isOpen && this.bufferedAmount > limit) {
+    while (this.isOpen && this.heldBytes > limit) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
   }
@@ -234,10 +255,10 @@ export class Connection implements Flushable {
    * Writes an encoded frame; false (and nothing sent) if the socket is not
    * open. On a packing connection the frame is copied into this turn's batch
    * (so `frame` may be a reused buffer) and goes out at the end of the turn.
-   * A frame that would take the queue past `maxBufferedBytes` is not
-   * written and the connection is shed: whatever sends (a reply, a
-   * broadcast, `client.send`), one client that does not read holds at most
-   * that much (or one frame, when its queue was empty).
+   * A frame that would take what is held past `maxBufferedBytes` (see
+   * `heldBytes`) is not written and the connection is shed: whatever sends
+   * (a reply, a broadcast, `client.send`), one client that does not read
+   * holds at most that much (or one frame, when its queue was empty).
    */
   write(frame: Uint8Array): boolean {
     if (!this.isOpen || this.#socket === undefined) return false;
@@ -283,17 +304,25 @@ export class Connection implements Flushable {
   #overCap(bytes: number): boolean {
     const max = this.#limit.maxBufferedBytes;
     if (max === 0) return false;
+    const cost = bytes + (this.#socket?.messageCost ?? 0);
     const batched = this.#batch?.length ?? 0;
-    if (this.#lastBuffered + this.#sinceRead + batched + bytes <= max) return false;
-    this.#lastBuffered = this.#socket?.bufferedAmount ?? 0;
+    if (this.#lastHeld + this.#sinceRead + batched + cost <= max) return false;
+    this.#lastHeld = this.#socketHeld();
     this.#sinceRead = 0;
-    const queued = this.#lastBuffered + batched;
-    return queued > 0 && queued + bytes > max;
+    const queued = this.#lastHeld + batched;
+    return queued > 0 && queued + cost > max;
+  }
+
+  /** What the socket's queue holds: its bytes, and its messages' cost where it counts them. */
+  #socketHeld(): number {
+    const socket = this.#socket;
+    if (socket === undefined) return 0;
+    return socket.bufferedAmount + (socket.queuedMessages ?? 0) * (socket.messageCost ?? 0);
   }
 
   #send(frame: Uint8Array): boolean {
     if (this.#socket === undefined) return false;
-    this.#sinceRead += frame.length;
+    this.#sinceRead += frame.length + (this.#socket.messageCost ?? 0);
     try {
       this.#socket.send(frame);
       return true;

@@ -4,10 +4,11 @@
  * (the cap on concurrent calls is dispatch's: only new calls count). The transport hands every message here
  * (through `runtime.receive`); what passes goes to dispatch.
  *
- * While more than half of `limits.maxBufferedBytes` is queued for the
- * connection, new messages are held instead of dispatched, and the socket is
- * paused where the transport can (ws): the kernel's buffers then push back
- * on the client. Where it cannot (Deno), held messages pile up here; past
+ * While more than half of `limits.maxBufferedBytes` is held for the
+ * connection (its queued bytes, and what each queued message costs besides:
+ * `Connection.heldBytes`), new messages are held instead of dispatched, and
+ * the socket is paused where the transport can (ws): the kernel's buffers
+ * then push back on the client. Where it cannot (Deno), held messages pile up here; past
  * `maxBufferedBytes` of them the connection is closed with 1013.
  *
  * @example
@@ -21,6 +22,7 @@
 import { EventType } from "../protocol/event_type.ts";
 import { CloseCode, ErrorCode } from "../protocol/errors.ts";
 import { peekRequestId } from "../protocol/frame.ts";
+import { fields } from "../log.ts";
 import type { Connection } from "./connection.ts";
 import { receive } from "./dispatch.ts";
 import { RateLimiter } from "./limits.ts";
@@ -120,7 +122,15 @@ export class Intake {
       return;
     }
     if (this.#timer !== undefined) return;
-    this.#runtime.counters.readPauses++;
+    const { counters, log } = this.#runtime;
+    counters.readPauses++;
+    if (log.enabled("debug")) {
+      const id = this.#connection.id;
+      log.debug(
+        `Connection ${id} is behind (${this.#connection.heldBytes} bytes held): its messages wait`,
+        fields({ connection: id }),
+      );
+    }
     this.#connection.socket?.pause?.();
     this.#timer = setInterval(() => this.#resume(), RESUME_POLL_MS);
   }

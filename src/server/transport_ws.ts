@@ -30,6 +30,17 @@ import { readBody, refuseSocket, toRequest, writeResponse } from "./node_http.ts
 import { type Flushable, Outbox } from "./outbox.ts";
 import type { Runtime } from "./runtime.ts";
 
+/**
+ * Memory one message queued on a ws socket holds besides its payload: ws's
+ * frame header and the copy's Buffer objects, the stream's write request
+ * and callback. Measured on Deno 2.9.6 with ws 8: 437 bytes of heap per
+ * queued 33-byte message (and about 1 KiB of RSS), whose payload is 41
+ * bytes of external memory. Without it a flood of tiny replies to a client
+ * that does not read held ~130,000 messages, 150 MiB, under 4 MiB of
+ * `bufferedAmount`.
+ */
+const WS_MESSAGE_COST = 512;
+
 /** Per-socket state the server keeps until the socket closes. */
 interface Pending {
   ip: string;
@@ -225,6 +236,12 @@ function accept(
       tcp.uncork();
     },
   };
+  // Messages handed to ws whose write has not completed (or failed): ws
+  // calls back once the stream is done with each, sent or not, never before
+  // send() returns; counted after it, so a send that throws counts nothing.
+  // Frames held by the cork until the end of the turn count too.
+  let queued = 0;
+  const written = () => queued--;
   const socket: SocketLike = {
     get readyState() {
       return ws.readyState;
@@ -232,6 +249,10 @@ function accept(
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
+    get queuedMessages() {
+      return queued;
+    },
+    messageCost: WS_MESSAGE_COST,
     // ws keeps a reference to what it sends until the kernel has it, and the
     // hub reuses its encoder's buffer: copy.
     send: (data) => {
@@ -240,7 +261,8 @@ function accept(
         tcp.cork();
         outbox.add(uncork);
       }
-      ws.send(Buffer.from(data));
+      ws.send(Buffer.from(data), written);
+      queued++;
     },
     close: (code, reason) => ws.close(code, reason),
     pause: () => ws.pause(),

@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import type { TransportName } from "../../config.ts";
 import { RateLimiter } from "../../src/server/limits.ts";
-import { Wire } from "../../bench/attack/wire.ts";
-import { startServer, TestSocket, withTimeout } from "../_harness.ts";
+import { encodeJsonFrame } from "../../src/protocol/frame.ts";
+import { frame, Wire } from "../../bench/attack/wire.ts";
+import { firstConnection, startServer, TestSocket, WAIT_MS, withTimeout } from "../_harness.ts";
 
 const ECHO = "export async function* echo(m) { yield { payload: m.payload }; }";
 const TRANSPORTS: TransportName[] = ["ws", "deno"];
@@ -124,6 +125,104 @@ Deno.test("headerTimeout drops HTTP connections that never finish their headers 
   // A real client still connects.
   await using ws = await TestSocket.open(srv.url);
   assert.equal(ws.ws.readyState, WebSocket.OPEN);
+});
+
+/**
+ * Heap one reply queued on a ws socket holds besides its bytes (ws's frame
+ * header, Buffers, the stream's write request), measured on Deno 2.9.6: see
+ * `WS_MESSAGE_COST` in src/server/transport_ws.ts.
+ */
+const HEAP_PER_QUEUED_REPLY = 437;
+
+/**
+ * Counts the WebSocket frames the server sends on `wire` (unmasked) as they
+ * arrive; `until(n)` resolves once `n` have, and reading stops there.
+ */
+function countFrames(wire: Wire) {
+  const target = { count: Infinity, reached: Promise.withResolvers<void>() };
+  let seen = 0;
+  let bytes = 0;
+  const reading = (async () => {
+    const buffer = new Uint8Array(64 * 1024);
+    let pending = new Uint8Array(0);
+    while (seen < target.count) {
+      const n = await wire.conn.read(buffer);
+      if (n === null) throw new Error(`The connection ended after ${seen} frames`);
+      bytes += n;
+      const joined = new Uint8Array(pending.length + n);
+      joined.set(pending);
+      joined.set(buffer.subarray(0, n), pending.length);
+      let at = 0;
+      while (joined.length - at >= 2) {
+        const short = joined[at + 1] & 0x7f;
+        const head = short === 126 ? 4 : short === 127 ? 10 : 2;
+        if (joined.length - at < head) break;
+        const length = short === 126
+          ? (joined[at + 2] << 8) | joined[at + 3]
+          : short === 127
+          ? Number(new DataView(joined.buffer, at + 2, 8).getBigUint64(0))
+          : short;
+        if (joined.length - at < head + length) break;
+        at += head + length;
+        seen++;
+      }
+      pending = joined.slice(at);
+    }
+    target.reached.resolve();
+  })();
+  reading.catch((err) => target.reached.reject(err));
+  return {
+    get bytes() {
+      return bytes;
+    },
+    until(count: number): Promise<void> {
+      target.count = count;
+      if (seen >= count) target.reached.resolve();
+      return withTimeout(target.reached.promise, WAIT_MS, () => `${seen} of ${count} frames came`);
+    },
+  };
+}
+
+Deno.test("maxBufferedBytes counts what queued replies hold, not only their bytes: a flood of tiny calls is paused early (ws)", async () => {
+  const maxBufferedBytes = 1_048_576;
+  await using srv = await startServer({
+    config: { transport: "ws", limits: { messagesPerSecond: 0, maxBufferedBytes } },
+    plugs: { "echo.ts": ECHO },
+  });
+  const wire = await Wire.open(srv.url);
+  const request = frame(encodeJsonFrame(0, "echo", "x".repeat(100)));
+  // One call answered first: the size of a reply on the wire.
+  const probe = countFrames(wire);
+  await wire.write(request);
+  await probe.until(1);
+  const replyBytes = probe.bytes;
+
+  const batch = new Uint8Array(request.length * 100);
+  for (let i = 0; i < 100; i++) batch.set(request, i * request.length);
+  const paused = srv.waitForLog(/is behind/);
+  let flooding = true;
+  let sent = 0;
+  const writer = (async () => {
+    while (flooding && await wire.write(batch)) sent += 100;
+  })();
+  await paused;
+  // Reading stopped; what ws holds for the client, counted as the memory it takes.
+  const queued = firstConnection(srv).bufferedAmount / replyBytes;
+  const held = queued * (replyBytes + HEAP_PER_QUEUED_REPLY);
+  assert.ok(
+    held <= maxBufferedBytes,
+    `${queued.toFixed(0)} replies of ${replyBytes} bytes were queued when reading paused: ` +
+      `~${(held / 1024).toFixed(0)} KiB of heap`,
+  );
+
+  // Once the client reads, the server catches up and answers every call.
+  flooding = false;
+  const replies = countFrames(wire);
+  await writer;
+  await replies.until(sent);
+  wire.close();
+  assert.equal(srv.runtime.counters.slowReaderCloses, 0);
+  assert.ok(srv.runtime.counters.readPauses >= 1);
 });
 
 Deno.test("server.sendTo() is false for an id that closed here and for an unknown one", async () => {
