@@ -112,6 +112,9 @@ export class Connection implements Flushable {
   #sinceRead = 0;
   #closed = false;
   readonly #limit: OutgoingLimit;
+  /** Plugs waiting in `drained()`, and the one timer that checks for all of them. */
+  readonly #drainWaiters: { limit: number; resolve: () => void }[] = [];
+  #drainTimer?: ReturnType<typeof setInterval>;
   /** Drops the socket after `drop()` if the close frame cannot get through. */
   #shedTimer?: ReturnType<typeof setTimeout>;
   /** With `ssocket.pack.v1`: where this turn's frames wait, and who flushes them. */
@@ -243,12 +246,32 @@ export class Connection implements Flushable {
   /**
    * Resolves once at most `limit` bytes are held for this connection, or it
    * has closed. WebSocket has no drain event, so this polls; it is only
-   * reached when a client is already behind.
+   * reached when a client is already behind. One poll serves every plug
+   * waiting on the connection: a client that floods calls and never reads
+   * keeps `maxCallsPerConnection` of them waiting here, and a timer each
+   * (25,600 a second at the default cap) grew the heap by tens of MiB.
    */
-  async drained(limit: number): Promise<void> {
-    while (this.isOpen && this.heldBytes > limit) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  drained(limit: number): Promise<void> {
+    if (!this.isOpen || this.heldBytes <= limit) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#drainWaiters.push({ limit, resolve });
+    this.#drainTimer ??= setInterval(() => this.#checkDrained(), DRAIN_POLL_MS);
+    return promise;
+  }
+
+  /** Lets the plugs waiting in `drained()` go on whose limit is met (all, once closed). */
+  #checkDrained(): void {
+    const held = this.isOpen ? this.heldBytes : 0;
+    const waiters = this.#drainWaiters;
+    let kept = 0;
+    for (const waiter of waiters) {
+      if (held <= waiter.limit) waiter.resolve();
+      else waiters[kept++] = waiter;
     }
+    waiters.length = kept;
+    if (kept > 0) return;
+    clearInterval(this.#drainTimer);
+    this.#drainTimer = undefined;
   }
 
   /**
@@ -398,6 +421,7 @@ export class Connection implements Flushable {
     clearTimeout(this.#expiry);
     this.#batch?.clear(0);
     clearTimeout(this.#shedTimer);
+    this.#checkDrained();
     this.sync.clear();
     this.calls.dispose();
     const lost = new ConnectionError(

@@ -9,6 +9,13 @@ import { bigMessage, flood, stalledBroadcast } from "../../bench/attack/attacks.
 
 /** Most RSS growth, MiB, any of these attacks may cause (the issue's attacks reached 1-2 GiB). */
 const RSS_GROWTH_MIB = 128;
+/**
+ * Most RSS growth, MiB, a flooder that never reads may cause with the rate
+ * limit off: paused at half of `maxBufferedBytes` (8 MiB), what the server
+ * holds for it is a few MiB. Before its queued replies were counted with
+ * their bookkeeping it grew the server by 100 MiB in 3 s and 240 in 10.
+ */
+const UNLIMITED_FLOOD_GROWTH_MIB = 64;
 
 async function server(flags: string[] = []) {
   const running = await startServer("ssocket", {
@@ -57,6 +64,21 @@ Deno.test("a flooder that never reads is closed, and a bystander's echo p99 stay
     assert.ok((r.counts["close 1008"] ?? 0) + (r.counts["reset"] ?? 0) >= 1, r.outcome);
     assert.ok(r.bystanderRatio! < 5, `p99 ${r.unloadedP99} → ${r.bystanderP99} ms`);
     assert.ok(r.rssPeak - r.rssBefore < RSS_GROWTH_MIB, `${r.rssBefore} → ${r.rssPeak} MiB`);
+  } finally {
+    await stop();
+  }
+});
+
+Deno.test("a flooder that never reads is paused by the output cap alone (no rate limit), RSS bounded", async () => {
+  const { target, stop } = await server(["--limits.messagesPerSecond", "0"]);
+  try {
+    const r = await flood(target, 5000);
+    const growth = r.rssPeak - r.rssBefore;
+    assert.ok(
+      growth < UNLIMITED_FLOOD_GROWTH_MIB,
+      `${r.rssBefore} → ${r.rssPeak} MiB; ${r.outcome}`,
+    );
+    assert.ok(r.bystanderRatio! < 5, `p99 ${r.unloadedP99} → ${r.bystanderP99} ms`);
   } finally {
     await stop();
   }
