@@ -3,7 +3,7 @@
  * handler per call and steps its generator only when the server asks for the
  * next yield (so cancel, backpressure and the step timeout behave as
  * in-process), and gives plugs the plug API through {@linkcode ApiProxy}.
- * Everything it sends is batched per microtask into one `postMessage`.
+ * Everything it sends in one event-loop turn leaves in one `postMessage`.
  *
  * @example
  * ```ts ignore
@@ -14,6 +14,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { setImmediate } from "node:timers";
 import { deserialize, serialize } from "node:v8";
 import type { Config } from "../../config.ts";
 import { decodeFrame } from "../protocol/frame.ts";
@@ -46,7 +47,7 @@ const emptyIterator: AsyncIterator<unknown> = {
 };
 
 function post(head: unknown, tail?: Uint8Array): void {
-  if (outbox.length === 0) queueMicrotask(flush);
+  if (outbox.length === 0) setImmediate(flush);
   outbox.push(encodeBody(head, tail));
 }
 

@@ -23,6 +23,8 @@ export const ENVELOPE_BYTES = 8;
 /** The target bit set on a reply to a Worker's synchronous call (it is blocked, not listening). */
 export const SYNC_REPLY = 0x8000_0000;
 
+import { setImmediate } from "node:timers";
+
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 const EMPTY = new Uint8Array(0);
@@ -98,8 +100,9 @@ export class MessageReader {
 }
 
 /**
- * Writes messages to a stream, coalescing everything queued while a write is
- * under way into the next one: one system call per burst instead of one per
+ * Writes messages to a stream, coalescing everything queued in one
+ * event-loop turn, and while a write is under way, into one write: one
+ * system call per burst instead of one per
  * message.
  */
 export class BatchWriter {
@@ -120,9 +123,9 @@ export class BatchWriter {
     this.#queue.push(message);
     this.#size += message.length;
     if (!this.#writing) {
-      // Started in a microtask so a synchronous burst of messages leaves in one write.
+      // Started at the end of the turn so everything the turn sends leaves in one write.
       this.#writing = true;
-      queueMicrotask(() => this.#flush());
+      setImmediate(() => this.#flush());
     }
     return true;
   }
