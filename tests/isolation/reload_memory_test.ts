@@ -12,13 +12,16 @@ import { TestSocket } from "../_harness.ts";
 const WARM_EDITS = 200;
 const MEASURED_EDITS = 200;
 /**
- * What in-process mode grows per distinct edit (README, "Memory after many
- * plug edits"). Issue 16 asks for < 10 KiB; measured here 2.9-3.9 KiB over 200 edits,
- * 12.8 KiB once over 600
- * (the server process itself grows ~5 KiB per edit, not yet explained), so
- * this test holds the line at in-process mode's figure and prints the number.
+ * Issue 16's bound: from the 200th edit on, RSS (server plus plug host)
+ * grows less than 10 KiB per distinct edit. The host is replaced every 100
+ * terminated Workers (`RECYCLE_AFTER`), so both samples are taken just after
+ * a replacement. Measured here: -27 to 3.9 KiB per edit over these 200 edits
+ * (a settled RSS still moves by a few MiB between samples); 8.1 over the
+ * bench's 2000. A heap snapshot diff of the server between edits 200 and 400
+ * showed compiled code and lazily loaded runtime scripts, nothing held per
+ * edit.
  */
-const KIB_PER_EDIT = 17;
+const KIB_PER_EDIT = 10;
 
 /** RSS in KiB of a process and its children, from /proc. */
 export async function treeRssKib(pid: number): Promise<number> {
@@ -47,7 +50,7 @@ async function settledRssKib(pid: number): Promise<number> {
 
 Deno.test({
   name:
-    "worker isolation: RSS of server and host grows less per distinct edit than in-process mode",
+    "worker isolation: RSS of server and host grows less than 10 KiB per distinct edit after the 200th",
   ignore: Deno.build.os !== "linux",
   async fn() {
     await using dir = await tempDir("ssocket_reload_rss_");
