@@ -17,6 +17,7 @@
 
 import { deserialize, serialize } from "node:v8";
 import { ErrorCode } from "../protocol/errors.ts";
+import { Deadlines } from "../server/deadlines.ts";
 import type { CallOwner, CallReply, RemoteCall } from "./remote_call.ts";
 import { describeError } from "./remote_error.ts";
 import { encodeMessage } from "./wire.ts";
@@ -38,6 +39,7 @@ export interface CallsOptions {
 /** The calls running in Workers; see the module doc. */
 export class RemoteCalls implements CallOwner {
   readonly hangMs: number;
+  readonly deadlines: Deadlines;
   readonly #pool: WorkerPool;
   readonly #registry: IsolatedRegistry;
   readonly #options: CallsOptions;
@@ -55,6 +57,7 @@ export class RemoteCalls implements CallOwner {
     this.#registry = registry;
     this.#options = options;
     this.hangMs = options.hangMs;
+    this.deadlines = Deadlines.for(options.hangMs);
   }
 
   start(call: RemoteCall): void {

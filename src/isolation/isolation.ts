@@ -131,8 +131,9 @@ export class WorkerIsolation implements PoolOwner {
   }
 
   /** Stops the hosts and their Workers. */
-  close(): Promise<void> {
-    return this.#pool.close();
+  async close(): Promise<void> {
+    await this.#pool.close();
+    this.#calls.deadlines.clear();
   }
 
   // deno-lint-ignore no-explicit-any

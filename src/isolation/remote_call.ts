@@ -14,6 +14,7 @@
 
 import type { Yield } from "../plugs/types.ts";
 import { type ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import type { Deadline, Deadlines } from "../server/deadlines.ts";
 import { type ErrorInfo, toError } from "./remote_error.ts";
 
 /** What a remote call needs from the isolation that runs it. */
@@ -28,6 +29,8 @@ export interface CallOwner {
   finished(call: RemoteCall): void;
   /** Milliseconds a step may take before the Worker is suspected. */
   readonly hangMs: number;
+  /** Where steps arm their `hangMs` deadline. */
+  readonly deadlines: Deadlines;
 }
 
 /** What a call takes from the message dispatch built: the frame, and the (validated) payload. */
@@ -59,7 +62,7 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
   #over = false;
   /** Why the call was failed while no step was waiting: the next step gets it. */
   #failure?: ProtocolError;
-  #timer?: ReturnType<typeof setTimeout>;
+  #deadline?: Deadline;
 
   /**
    * @param owner the isolation that runs it
@@ -119,7 +122,7 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
   reply(reply: CallReply): void {
     const step = this.#step;
     this.#step = undefined;
-    clearTimeout(this.#timer);
+    this.#disarm();
     if (reply.k === "y") {
       step?.resolve({ done: false, value: reply.value! });
       return;
@@ -131,7 +134,7 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
 
   /** Ends the call from this side: its Worker was stopped or hung. */
   fail(code: typeof ErrorCode.PLUG_CRASHED | typeof ErrorCode.PLUG_TIMEOUT, message: string): void {
-    clearTimeout(this.#timer);
+    this.#disarm();
     const failure = new ProtocolError(code, message);
     // Between two steps (the server is handling a yield) nobody waits yet:
     // the next step must fail, not find the call quietly done.
@@ -142,14 +145,23 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
   }
 
   #arm(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      if (this.busy) this.owner.suspect(this);
-    }, this.owner.hangMs);
+    this.#disarm();
+    this.#deadline = this.owner.deadlines.arm(this.owner.hangMs, this.#late);
+  }
+
+  readonly #late = (): void => {
+    this.#deadline = undefined;
+    if (this.busy) this.owner.suspect(this);
+  };
+
+  #disarm(): void {
+    if (this.#deadline === undefined) return;
+    this.owner.deadlines.cancel(this.#deadline);
+    this.#deadline = undefined;
   }
 
   #finish(): void {
-    clearTimeout(this.#timer);
+    this.#disarm();
     this.#returned?.resolve(DONE);
     if (this.#over) return;
     this.#over = true;

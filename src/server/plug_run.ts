@@ -53,27 +53,43 @@ export async function run(server: Runtime, client: Connection, plug: Plug, messa
       } catch (err) {
         return fail(server, client, message, err);
       }
-      const iterator = generator as unknown as AsyncIterator<unknown>;
+      const iterator = (generator as AsyncIterable<Yield>)[Symbol.asyncIterator]();
       client.calls.track(iterator, message.requestId);
       // A legacy client syncs a copy of its request, as with serverless-sockets.
       const legacy = client.legacy ? legacyRun(message.raw) : undefined;
+      const deadlines = server.stepDeadlines;
+      const timeout = server.config.plugTimeout;
       try {
         const limit = server.config.backpressureLimit;
-        const steps = server.config.plugTimeout > 0
-          ? withStepTimeout(generator, server.config.plugTimeout)
-          : generator;
-        for await (const out of steps) {
-          if (!client.isOpen || client.calls.cancelled(iterator)) return;
-          if (replySchema && isReply(out, message.event)) {
-            await validate(replySchema, out.payload, ErrorCode.INVALID_REPLY, "Reply");
+        while (true) {
+          let step: IteratorResult<Yield>;
+          try {
+            step = deadlines
+              ? await deadlines.race(iterator.next(), timeout, () => timedOut(iterator, timeout))
+              : await iterator.next();
+          } catch (err) {
+            return fail(server, client, message, err);
           }
-          server.hub.routeYield(client, message.event, message.requestId, out, legacy);
-          // Backpressure: the plug stays suspended at its yield until a slow
-          // client has taken most of what is queued for it.
-          if (limit > 0 && client.overLimit(limit)) await client.drained(limit);
+          if (step.done) break;
+          const out = step.value;
+          // Stopping early, the plug's finally blocks run, as after a `for await` break.
+          if (!client.isOpen || client.calls.cancelled(iterator)) {
+            return await stop(iterator).catch((err) => fail(server, client, message, err));
+          }
+          try {
+            if (replySchema && isReply(out, message.event)) {
+              await validate(replySchema, out.payload, ErrorCode.INVALID_REPLY, "Reply");
+            }
+            server.hub.routeYield(client, message.event, message.requestId, out, legacy);
+            // Backpressure: the plug stays suspended at its yield until a slow
+            // client has taken most of what is queued for it.
+            if (limit > 0 && client.overLimit(limit)) await client.drained(limit);
+          } catch (err) {
+            // A reply that fails its schema, a yield that is not a message.
+            await stop(iterator).catch(() => {});
+            return fail(server, client, message, err);
+          }
         }
-      } catch (err) {
-        return fail(server, client, message, err);
       } finally {
         client.calls.untrack(iterator, message.requestId);
       }
@@ -92,33 +108,19 @@ export async function run(server: Runtime, client: Connection, plug: Plug, messa
 }
 
 /**
- * The plug's yields, failing with `PLUG_TIMEOUT` when one takes longer than
- * `ms`. The timed-out generator is asked to return; if it never reaches a
- * yield again it is simply abandoned, and the caller has its answer.
+ * The error of a step that took longer than `ms`. The plug is asked to
+ * return; if it never reaches a yield again it is simply abandoned (in
+ * worker mode, its Worker is checked for a hang), and the caller has its
+ * answer.
  */
-async function* withStepTimeout(generator: AsyncIterable<Yield>, ms: number) {
-  const iterator = generator[Symbol.asyncIterator]();
-  try {
-    while (true) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new ProtocolError(ErrorCode.PLUG_TIMEOUT, `Plug gave no answer within ${ms} ms`),
-            ),
-          ms,
-        );
-      });
-      const step = await Promise.race([iterator.next(), timeout]).finally(() =>
-        clearTimeout(timer)
-      );
-      if (step.done) return;
-      yield step.value;
-    }
-  } finally {
-    iterator.return?.(undefined)?.catch?.(() => {});
-  }
+function timedOut(iterator: AsyncIterator<Yield>, ms: number): ProtocolError {
+  iterator.return?.(undefined)?.catch?.(() => {});
+  return new ProtocolError(ErrorCode.PLUG_TIMEOUT, `Plug gave no answer within ${ms} ms`);
+}
+
+/** Ends a plug stopped at a yield; its finally blocks run first. */
+async function stop(iterator: AsyncIterator<Yield>): Promise<void> {
+  await iterator.return?.(undefined);
 }
 
 /**

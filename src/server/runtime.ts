@@ -27,6 +27,7 @@ import { ClientHandle, ServerHandle } from "./handles.ts";
 import { Hub } from "./hub.ts";
 import { Presence } from "./presence.ts";
 import { type Accepted, armExpiry } from "./auth.ts";
+import { Deadlines } from "./deadlines.ts";
 import { Metrics } from "./metrics.ts";
 import type { ResetReason } from "../protocol/recovery.ts";
 import { type Claimed, Sessions } from "../recovery/sessions.ts";
@@ -112,6 +113,8 @@ export class Runtime {
   #drained?: PromiseWithResolvers<void>;
   /** Where the transport listens, once it does. */
   addr?: { hostname: string; port: number; secure: boolean };
+  /** Where plug steps arm their `plugTimeout` (with `plugTimeout` > 0). */
+  readonly stepDeadlines?: Deadlines;
 
   constructor(options: RuntimeOptions) {
     this.config = options.config;
@@ -132,6 +135,11 @@ export class Runtime {
     this.counters = options.counters ?? newCounters();
     this.gate = new ConnectionGate(options.config.limits);
     this.#outgoingLimit.maxBufferedBytes = options.config.limits.maxBufferedBytes;
+    if (options.config.plugTimeout > 0) {
+      const deadlines = Deadlines.for(options.config.plugTimeout);
+      this.stepDeadlines = deadlines;
+      this.addCloser(() => deadlines.clear());
+    }
   }
 
   /** The WebSocket URL clients connect to, once listening. */
