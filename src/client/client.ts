@@ -37,6 +37,7 @@ import {
 } from "./options.ts";
 import { requestStreamKey, SyncState } from "./sync_state.ts";
 import { ClientSession } from "./session.ts";
+import { ABNORMAL_CLOSURE, closeMessage, WS_CLOSED, WS_OPEN } from "./websocket.ts";
 import type {
   EventMap,
   EventName,
@@ -51,9 +52,6 @@ const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_MAX_RESYNCS = 3;
 /** Calls this side starts use the lower half of the id space; the server's the upper. */
 const MAX_REQUEST_ID = SERVER_CALL_BIT - 1;
-const WS_OPEN = 1;
-const WS_CLOSED = 3;
-const ABNORMAL_CLOSURE = 1006;
 
 /**
  * A connection to an ssocket server. It connects as soon as it is built and
@@ -395,7 +393,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #dropped(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.#ws) return;
     this.#ws = undefined;
-    const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
+    const lost = closeMessage(code, reason);
     // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
     this.#handlers.stopAll();
     // Without a close frame the server keeps the session: calls and SYNC
@@ -484,7 +482,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
 
   /** Schedules the next attempt after a drop (or a failed auth), or gives up. */
   #retry(code: number, reason: string): void {
-    const lost = `Connection closed (${code}${reason ? ` ${reason}` : ""})`;
+    const lost = closeMessage(code, reason);
     // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
     this.#handlers.stopAll();
     const retry = this.#reconnect;

@@ -19,8 +19,7 @@
  */
 
 import { PACK_LIMIT, packFrames } from "../protocol/pack.ts";
-
-const WS_OPEN = 1;
+import { WS_OPEN } from "./websocket.ts";
 
 type Schedule = (run: () => void) => void;
 
