@@ -19,11 +19,12 @@ import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
 import { featuresOf, offeredProtocols } from "../protocol/subprotocol.ts";
-import { encodePayloadFrame, SERVER_CALL_BIT } from "../protocol/payload.ts";
+import { encodePayloadFrame } from "../protocol/payload.ts";
 import type { SessionInfo } from "../protocol/recovery.ts";
 import { FramePacker } from "./packer.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
+import { CallsInFlight } from "./calls.ts";
 import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
 import { type CallHandler, Handlers } from "./handlers.ts";
 import { type FrameInfo, handleFrame } from "./incoming.ts";
@@ -35,7 +36,7 @@ import {
   type EventListener,
   webSocketUrl,
 } from "./options.ts";
-import { requestStreamKey, SyncState } from "./sync_state.ts";
+import { SyncState } from "./sync_state.ts";
 import { ClientSession } from "./session.ts";
 import { ABNORMAL_CLOSURE, closeMessage, WS_CLOSED, WS_OPEN } from "./websocket.ts";
 import type {
@@ -50,8 +51,6 @@ import type {
 
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_MAX_RESYNCS = 3;
-/** Calls this side starts use the lower half of the id space; the server's the upper. */
-const MAX_REQUEST_ID = SERVER_CALL_BIT - 1;
 
 /**
  * A connection to an ssocket server. It connects as soon as it is built and
@@ -68,9 +67,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   readonly #reconnect: Required<ReconnectOptions> | undefined;
   readonly #timeout: number;
   readonly #bufferLimit: number;
-  readonly #maxResyncs: number;
-  readonly #calls = new Map<number, Call<unknown>>();
   readonly #sync = new SyncState();
+  readonly #calls: CallsInFlight;
   readonly #buffer: Uint8Array[] = [];
   readonly #events = new Listeners<[unknown, FrameInfo]>();
   readonly #connection = new Listeners<[unknown]>();
@@ -83,7 +81,6 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #attempt = 0;
   #everOpened = false;
   #retryTimer?: ReturnType<typeof setTimeout>;
-  #lastId = 0;
   #socketClosed?: PromiseWithResolvers<void>;
   /** Why the client is closed: what calls and `ready()` reject with from then on. */
   #finalError?: ConnectionError;
@@ -110,7 +107,11 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
       : { ...DEFAULT_RECONNECT, ...(reconnect === true ? {} : reconnect) };
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.#bufferLimit = options.offlineBuffer ?? 0;
-    this.#maxResyncs = options.maxResyncs ?? DEFAULT_MAX_RESYNCS;
+    this.#calls = new CallsInFlight(
+      { write: (frame) => this.#write(frame), isOpen: () => this.#state === "open" },
+      this.#sync,
+      options.maxResyncs ?? DEFAULT_MAX_RESYNCS,
+    );
     this.#recovery = options.recovery ?? true;
     this.#open();
   }
@@ -148,7 +149,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     // Fail fast on bad input (bytes cannot fail but for the event name).
     if (payload instanceof Uint8Array) encodeFrame({ type: EventType.MESSAGE, event });
     else encodeJsonFrame(EventType.MESSAGE, event, payload, 0);
-    const id = this.#nextId();
+    const id = this.#calls.nextId();
     const timeout = options.timeout ?? this.#timeout;
     const call = new Call<ReplyOf<Events, E>, InputOf<Events, E>>(
       this,
@@ -162,8 +163,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
       call.fail(this.#finalError);
       return call;
     }
-    this.#calls.set(id, call as Call<unknown>);
-    this.#sendCall(call as Call<unknown>);
+    this.#calls.start(call as Call<unknown>);
     return call;
   }
 
@@ -272,25 +272,9 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     return this.close();
   }
 
-  /**
-   * @internal Stops routing replies to a settled call. If the server has not
-   * closed it (cancel, timeout, abort, resync), a REQUEST|END frame tells the
-   * server to stop its plug.
-   */
+  /** @internal Stops routing replies to a settled call; cancels it on the server if still open. */
   detach(call: Call<unknown>): void {
-    if (this.#calls.get(call.requestId) !== call) return;
-    this.#calls.delete(call.requestId);
-    this.#sync.forget(requestStreamKey(call.requestId));
-    if (call.sent && !call.closedByPeer && this.#state === "open") {
-      this.#write(
-        encodeFrame({
-          type: EventType.MESSAGE,
-          event: call.event,
-          requestId: call.requestId,
-          end: true,
-        }),
-      );
-    }
+    this.#calls.detach(call);
   }
 
   /**
@@ -311,10 +295,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
 
   /** @internal Sends one input of `call` (`call.write` / `call.end`). */
   input(call: Call<unknown>, payload: unknown, end: boolean): void {
-    const frame = encodePayloadFrame(EventType.INPUT, call.event, payload, call.requestId, end);
-    // Before the call frame is out, inputs wait so the server sees the call first.
-    if (!call.sent) (call.pendingInput ??= []).push(frame);
-    else this.#write(frame);
+    this.#calls.input(call, payload, end);
   }
 
   #open(): void {
@@ -355,11 +336,11 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     };
     ws.onmessage = (event) => {
       handleFrame(event.data, {
-        calls: this.#calls,
+        calls: this.#calls.byId,
         sync: this.#sync,
         emit: (name, payload, info) => this.#events.emit(name, payload, info),
         error: (err) => this.#connection.emit("error", err),
-        resync: (call, err) => this.#resync(call, err),
+        resync: (call, err) => this.#calls.resync(call, err),
         serverCall: (frame, id) => this.#handlers.receive(frame, id),
         session: (info) => this.#sessionStarted(info),
         numbered: this.#session.active && ws === this.#ws ? this.#numbered : undefined,
@@ -385,7 +366,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     // and sends made while offline, each in the order they were made.
     this.#connection.emit("open", { reconnected });
     if (this.#state !== "open") return; // a listener closed the client
-    for (const call of this.#calls.values()) if (!call.sent) this.#sendCall(call);
+    this.#calls.sendUnsent();
     for (const frame of this.#buffer.splice(0)) this.#write(frame);
     for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
   }
@@ -401,7 +382,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     const resumable = this.#session.active && code === ABNORMAL_CLOSURE;
     this.#session.stop();
     if (resumable && this.#state !== "closed") {
-      this.#orphans.push(...[...this.#calls.values()].filter((call) => call.sent));
+      this.#orphans.push(...this.#calls.sent());
     } else {
       this.#session.forget();
       this.#lose(lost);
@@ -421,7 +402,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #lose(why: string): void {
     // The server forgets its SYNC states with the session; so do we.
     this.#sync.clear();
-    const inFlight = new Set([...this.#orphans, ...this.#calls.values()]);
+    const inFlight = new Set([...this.#orphans, ...this.#calls.all()]);
     this.#orphans = [];
     for (const call of inFlight) {
       if (!call.sent) continue;
@@ -507,38 +488,9 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #shutDown(error: ConnectionError): void {
     this.#state = "closed";
     this.#finalError = error;
-    for (const call of [...this.#calls.values()]) call.fail(error);
+    this.#calls.failAll(error);
     for (const waiter of this.#openWaiters.splice(0)) waiter.reject(error);
     this.#buffer.length = 0;
-  }
-
-  /** Sends the call again under a new request id, so the server starts a fresh SYNC stream. */
-  #resync(call: Call<unknown>, cause: unknown): void {
-    if (call.resyncs >= this.#maxResyncs) {
-      call.fail(
-        new SsocketError(
-          ClientErrorCode.SYNC_FAILED,
-          `SYNC state of the call to "${call.event}" failed its check ${call.resyncs + 1} times`,
-          { cause },
-        ),
-      );
-      return;
-    }
-    this.detach(call);
-    call.resyncs++;
-    call.requestId = this.#nextId();
-    this.#calls.set(call.requestId, call);
-    this.#sendCall(call);
-  }
-
-  #sendCall(call: Call<unknown>): void {
-    call.sent = false;
-    if (this.#state !== "open") return;
-    const frame = encodePayloadFrame(EventType.MESSAGE, call.event, call.payload, call.requestId);
-    call.sent = this.#write(frame);
-    if (call.sent && call.pendingInput) {
-      for (const input of call.pendingInput.splice(0)) this.#write(input);
-    }
   }
 
   #write(frame: Uint8Array): boolean {
@@ -551,13 +503,5 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     // Frames are built with `new Uint8Array(n)`, never over a SharedArrayBuffer.
     ws.send(frame as Uint8Array<ArrayBuffer>);
     return true;
-  }
-
-  /** The next u32 request id not in use, wrapping around. */
-  #nextId(): number {
-    do {
-      this.#lastId = this.#lastId >= MAX_REQUEST_ID ? 1 : this.#lastId + 1;
-    } while (this.#calls.has(this.#lastId));
-    return this.#lastId;
   }
 }
