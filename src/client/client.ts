@@ -18,9 +18,8 @@
 import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
-import { featuresOf, offeredProtocols } from "../protocol/subprotocol.ts";
+import { featuresOf } from "../protocol/subprotocol.ts";
 import { encodePayloadFrame } from "../protocol/payload.ts";
-import type { SessionInfo } from "../protocol/recovery.ts";
 import { FramePacker } from "./packer.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
@@ -33,11 +32,12 @@ import {
   type ClientOptions,
   type ConnectionEvents,
   type ConnectionState,
+  type EmitConnection,
   type EventListener,
   webSocketUrl,
 } from "./options.ts";
+import { SessionRecovery } from "./recovery.ts";
 import { SyncState } from "./sync_state.ts";
-import { ClientSession } from "./session.ts";
 import { ABNORMAL_CLOSURE, closeMessage, WS_CLOSED, WS_OPEN } from "./websocket.ts";
 import type {
   EventMap,
@@ -72,6 +72,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   readonly #buffer: Uint8Array[] = [];
   readonly #events = new Listeners<[unknown, FrameInfo]>();
   readonly #connection = new Listeners<[unknown]>();
+  readonly #emit: EmitConnection = (kind, event) => void this.#connection.emit(kind, event);
   readonly #handlers = new Handlers((frame) => this.#write(frame));
   #openWaiters: PromiseWithResolvers<void>[] = [];
   #ws?: WebSocket;
@@ -84,12 +85,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #socketClosed?: PromiseWithResolvers<void>;
   /** Why the client is closed: what calls and `ready()` reject with from then on. */
   #finalError?: ConnectionError;
-  readonly #recovery: boolean;
-  readonly #session = new ClientSession((frame) => this.#write(frame));
-  /** Calls in flight when a resumable connection dropped: they resume, or fail on "reset". */
-  #orphans: Call<unknown>[] = [];
-  /** After a move to another node: the frame number after which orphans fail (their plugs stopped). */
-  #orphansEndAt?: number;
+  readonly #recovery: SessionRecovery;
 
   /**
    * @param url `ws:`/`wss:` URL of the server; `http(s):` and, in a page,
@@ -112,7 +108,12 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
       this.#sync,
       options.maxResyncs ?? DEFAULT_MAX_RESYNCS,
     );
-    this.#recovery = options.recovery ?? true;
+    this.#recovery = new SessionRecovery(options.recovery ?? true, {
+      write: (frame) => this.#write(frame),
+      calls: this.#calls,
+      sync: this.#sync,
+      emit: this.#emit,
+    });
     this.#open();
   }
 
@@ -299,10 +300,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   }
 
   #open(): void {
-    // Offering ssocket's subprotocol is what gets binary SYNC deltas.
-    const protocols = offeredProtocols(this.#protocols, this.#recovery);
-    const resume = this.#recovery ? this.#session.offer() : undefined;
-    if (resume) protocols.push(resume);
+    const protocols = this.#recovery.subprotocols(this.#protocols);
     if (this.#auth === undefined) return this.#openSocket(this.url, protocols);
     const auth = this.#auth;
     // The token is fetched anew for every attempt, so an expiring one refreshes.
@@ -342,8 +340,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
         error: (err) => this.#connection.emit("error", err),
         resync: (call, err) => this.#calls.resync(call, err),
         serverCall: (frame, id) => this.#handlers.receive(frame, id),
-        session: (info) => this.#sessionStarted(info),
-        numbered: this.#session.active && ws === this.#ws ? this.#numbered : undefined,
+        session: (info) => this.#recovery.started(info),
+        numbered: this.#recovery.active && ws === this.#ws ? this.#recovery.numbered : undefined,
       }, this.#packer !== undefined);
     };
     // Deno reports code 0 when the TCP connection ends without a close
@@ -359,8 +357,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#attempt = 0;
     const reconnected = this.#everOpened;
     this.#everOpened = true;
-    this.#session.active = featuresOf(this.#ws?.protocol ?? "")?.recovery === true;
-    if (!this.#session.active) this.#session.forget();
+    this.#recovery.opened(this.#ws?.protocol ?? "");
     // "open" listeners run before the backlog goes out, so that what they
     // send (a re-join, a re-auth) reaches the server first. Then the calls
     // and sends made while offline, each in the order they were made.
@@ -374,91 +371,15 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
   #dropped(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.#ws) return;
     this.#ws = undefined;
-    const lost = closeMessage(code, reason);
     // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
     this.#handlers.stopAll();
-    // Without a close frame the server keeps the session: calls and SYNC
-    // states wait for the resume. A close frame means it ended the session.
-    const resumable = this.#session.active && code === ABNORMAL_CLOSURE;
-    this.#session.stop();
-    if (resumable && this.#state !== "closed") {
-      this.#orphans.push(...this.#calls.sent());
-    } else {
-      this.#session.forget();
-      this.#lose(lost);
-    }
+    this.#recovery.dropped(code, reason, this.#state === "closed");
     if (this.#state === "closed") {
       this.#socketClosed?.resolve();
       this.#connection.emit("close", { code, reason, willReconnect: false });
       return;
     }
     this.#retry(code, reason);
-  }
-
-  /**
-   * The session is gone (the server closed it, or refused the resume): SYNC
-   * states start over and the calls in flight fail with `CONNECTION_LOST`.
-   */
-  #lose(why: string): void {
-    // The server forgets its SYNC states with the session; so do we.
-    this.#sync.clear();
-    const inFlight = new Set([...this.#orphans, ...this.#calls.all()]);
-    this.#orphans = [];
-    for (const call of inFlight) {
-      if (!call.sent) continue;
-      call.fail(
-        new ConnectionError(
-          ClientErrorCode.CONNECTION_LOST,
-          `${why} while the call to "${call.event}" was in flight`,
-        ),
-      );
-    }
-  }
-
-  /** One more frame of the session processed (recovery counts them for its acks). */
-  readonly #numbered = (): void => {
-    this.#session.processed();
-    if (this.#session.seq === this.#orphansEndAt) this.#endOrphans();
-  };
-
-  /** The `$session` frame: the first on a recovery connection. */
-  #sessionStarted(info: SessionInfo): void {
-    const outcome = this.#session.started(info);
-    if (outcome === "recovered") {
-      this.#connection.emit("recovered", { id: info.id, missed: info.replay ?? 0 });
-      // On another node the calls' plugs did not come along: they end after the replay.
-      this.#orphansEndAt = info.moved ? this.#session.seq + (info.replay ?? 0) : undefined;
-      if (!info.moved) this.#orphans = [];
-      else if (!info.replay) this.#endOrphans();
-    } else if (outcome === "reset") {
-      // Only the calls of the lost session fail, not those sent on this socket.
-      const orphans = this.#orphans;
-      this.#orphans = [];
-      for (const call of orphans) {
-        call.fail(
-          new ConnectionError(
-            ClientErrorCode.CONNECTION_LOST,
-            `The session was not resumed (${info.reason ?? "closed"}) ` +
-              `while the call to "${call.event}" was in flight`,
-          ),
-        );
-      }
-      this.#sync.clear();
-      this.#connection.emit("reset", { id: info.id, reason: info.reason });
-    }
-  }
-
-  /** Calls whose plugs stopped when their session moved to another node. */
-  #endOrphans(): void {
-    this.#orphansEndAt = undefined;
-    for (const call of this.#orphans.splice(0)) {
-      call.fail(
-        new ConnectionError(
-          ClientErrorCode.CONNECTION_LOST,
-          `The session moved to another node while the call to "${call.event}" was in flight`,
-        ),
-      );
-    }
   }
 
   /** Schedules the next attempt after a drop (or a failed auth), or gives up. */

@@ -43,6 +43,12 @@ export interface ConnectionEvents {
   reset: { id: string; reason?: ResetReason };
 }
 
+/** Hands a connection event to the client's `onConnection` listeners. */
+export type EmitConnection = <K extends keyof ConnectionEvents>(
+  kind: K,
+  event: ConnectionEvents[K],
+) => void;
+
 /** Options of `SsocketClient`. */
 export interface ClientOptions {
   /** Reconnect settings, or `false` to stay closed after a drop. Default on. */
