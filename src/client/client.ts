@@ -4,6 +4,11 @@
  * browsers and Deno: it uses only `WebSocket`, timers and the pure protocol
  * modules.
  *
+ * The client coordinates: `reconnecting_socket.ts` keeps the socket open and
+ * buffers sends while offline, `calls.ts` tracks the calls in flight,
+ * `recovery.ts` decides what a drop means for them, and `incoming.ts`
+ * routes each frame that arrives.
+ *
  * @example
  * ```ts ignore
  * import { SsocketClient } from "./client.ts";
@@ -15,16 +20,12 @@
  * @module
  */
 
-import { AUTH_EVENT, placeToken } from "../protocol/auth.ts";
+import { AUTH_EVENT } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
-import { featuresOf } from "../protocol/subprotocol.ts";
 import { encodePayloadFrame } from "../protocol/payload.ts";
-import { FramePacker } from "./packer.ts";
-import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 import { Call, type CallOptions, type CallOwner } from "./call.ts";
 import { CallsInFlight } from "./calls.ts";
-import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
 import { type CallHandler, Handlers } from "./handlers.ts";
 import { type FrameInfo, handleFrame } from "./incoming.ts";
 import { Listeners } from "./listeners.ts";
@@ -36,9 +37,9 @@ import {
   type EventListener,
   webSocketUrl,
 } from "./options.ts";
+import { ReconnectingSocket } from "./reconnecting_socket.ts";
 import { SessionRecovery } from "./recovery.ts";
 import { SyncState } from "./sync_state.ts";
-import { ABNORMAL_CLOSURE, closeMessage, WS_CLOSED, WS_OPEN } from "./websocket.ts";
 import type {
   EventMap,
   EventName,
@@ -62,30 +63,16 @@ const DEFAULT_MAX_RESYNCS = 3;
 export class SsocketClient<Events extends EventMap = UnknownEvents> implements CallOwner {
   /** The WebSocket URL. */
   readonly url: string;
-  readonly #protocols?: string | string[];
   readonly #auth?: string | (() => string | Promise<string>);
-  readonly #reconnect: Required<ReconnectOptions> | undefined;
   readonly #timeout: number;
-  readonly #bufferLimit: number;
   readonly #sync = new SyncState();
-  readonly #calls: CallsInFlight;
-  readonly #buffer: Uint8Array[] = [];
   readonly #events = new Listeners<[unknown, FrameInfo]>();
   readonly #connection = new Listeners<[unknown]>();
   readonly #emit: EmitConnection = (kind, event) => void this.#connection.emit(kind, event);
-  readonly #handlers = new Handlers((frame) => this.#write(frame));
-  #openWaiters: PromiseWithResolvers<void>[] = [];
-  #ws?: WebSocket;
-  /** Set while the open socket negotiated `ssocket.pack.v1`. */
-  #packer?: FramePacker;
-  #state: ConnectionState = "connecting";
-  #attempt = 0;
-  #everOpened = false;
-  #retryTimer?: ReturnType<typeof setTimeout>;
-  #socketClosed?: PromiseWithResolvers<void>;
-  /** Why the client is closed: what calls and `ready()` reject with from then on. */
-  #finalError?: ConnectionError;
+  readonly #handlers = new Handlers((frame) => this.#socket.write(frame));
+  readonly #calls: CallsInFlight;
   readonly #recovery: SessionRecovery;
+  readonly #socket: ReconnectingSocket;
 
   /**
    * @param url `ws:`/`wss:` URL of the server; `http(s):` and, in a page,
@@ -95,31 +82,38 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    */
   constructor(url: string | URL, options: ClientOptions = {}) {
     this.url = webSocketUrl(url);
-    this.#protocols = options.protocols;
     this.#auth = options.auth;
-    const reconnect = options.reconnect ?? true;
-    this.#reconnect = reconnect === false
-      ? undefined
-      : { ...DEFAULT_RECONNECT, ...(reconnect === true ? {} : reconnect) };
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    this.#bufferLimit = options.offlineBuffer ?? 0;
-    this.#calls = new CallsInFlight(
-      { write: (frame) => this.#write(frame), isOpen: () => this.#state === "open" },
-      this.#sync,
-      options.maxResyncs ?? DEFAULT_MAX_RESYNCS,
-    );
+    const write = (frame: Uint8Array) => this.#socket.write(frame);
+    const isOpen = () => this.#socket.state === "open";
+    const maxResyncs = options.maxResyncs ?? DEFAULT_MAX_RESYNCS;
+    this.#calls = new CallsInFlight({ write, isOpen }, this.#sync, maxResyncs);
     this.#recovery = new SessionRecovery(options.recovery ?? true, {
-      write: (frame) => this.#write(frame),
+      write,
       calls: this.#calls,
       sync: this.#sync,
       emit: this.#emit,
     });
-    this.#open();
+    const protocols = options.protocols;
+    this.#socket = new ReconnectingSocket(this.url, options, {
+      protocols: () => this.#recovery.subprotocols(protocols),
+      opened: (protocol) => this.#recovery.opened(protocol),
+      resend: () => this.#calls.sendUnsent(),
+      message: (data, current, packed) => this.#route(data, current, packed),
+      dropped: (code, reason) => {
+        // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
+        this.#handlers.stopAll();
+        this.#recovery.dropped(code, reason, this.#socket.state === "closed");
+      },
+      closed: (error) => this.#calls.failAll(error),
+      emit: this.#emit,
+    });
+    this.#socket.connect();
   }
 
   /** The connection's current state. */
   get state(): ConnectionState {
-    return this.#state;
+    return this.#socket.state;
   }
 
   /**
@@ -127,11 +121,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    * next open (retries included). Rejects if the client closes first.
    */
   ready(): Promise<void> {
-    if (this.#state === "open") return Promise.resolve();
-    if (this.#state === "closed") return Promise.reject(this.#finalError);
-    const waiter = Promise.withResolvers<void>();
-    this.#openWaiters.push(waiter);
-    return waiter.promise;
+    return this.#socket.ready();
   }
 
   /**
@@ -160,8 +150,8 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
       timeout,
       options.signal,
     );
-    if (this.#state === "closed") {
-      call.fail(this.#finalError);
+    if (this.#socket.state === "closed") {
+      call.fail(this.#socket.finalError);
       return call;
     }
     this.#calls.start(call as Call<unknown>);
@@ -176,11 +166,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    * @throws {ProtocolError} `ENCODE_ERROR` if the event name or payload cannot be framed
    */
   send<E extends EventName<Events>>(event: E, payload?: PayloadOf<Events, E>): boolean {
-    const frame = encodePayloadFrame(EventType.MESSAGE, event, payload);
-    if (this.#state === "open" && this.#write(frame)) return true;
-    if (this.#state === "closed" || this.#buffer.length >= this.#bufferLimit) return false;
-    this.#buffer.push(frame);
-    return true;
+    return this.#socket.send(encodePayloadFrame(EventType.MESSAGE, event, payload));
   }
 
   /**
@@ -256,16 +242,7 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
    * `CLIENT_CLOSED`, and resolves once the socket has closed.
    */
   close(code = 1000, reason = ""): Promise<void> {
-    if (this.#state !== "closed") {
-      clearTimeout(this.#retryTimer);
-      this.#shutDown(new ConnectionError(ClientErrorCode.CLIENT_CLOSED, "The client is closed"));
-    }
-    const ws = this.#ws;
-    if (!ws || ws.readyState === WS_CLOSED) return Promise.resolve();
-    this.#socketClosed ??= Promise.withResolvers();
-    this.#packer?.flush();
-    ws.close(code, reason);
-    return this.#socketClosed.promise;
+    return this.#socket.close(code, reason);
   }
 
   /** Closes (for `await using`). */
@@ -299,130 +276,17 @@ export class SsocketClient<Events extends EventMap = UnknownEvents> implements C
     this.#calls.input(call, payload, end);
   }
 
-  #open(): void {
-    const protocols = this.#recovery.subprotocols(this.#protocols);
-    if (this.#auth === undefined) return this.#openSocket(this.url, protocols);
-    const auth = this.#auth;
-    // The token is fetched anew for every attempt, so an expiring one refreshes.
-    Promise.resolve().then(() => typeof auth === "function" ? auth() : auth).then(
-      (token) => {
-        if (this.#state === "closed") return;
-        const target = placeToken(this.url, protocols, String(token));
-        this.#openSocket(target.url, target.protocols);
-      },
-      (err) => {
-        if (this.#state === "closed") return;
-        this.#connection.emit(
-          "error",
-          new SsocketError(ClientErrorCode.NOT_CONNECTED, "The auth function failed", {
-            cause: err,
-          }),
-        );
-        this.#retry(ABNORMAL_CLOSURE, "auth failed");
-      },
-    );
-  }
-
-  #openSocket(url: string, protocols: string[]): void {
-    const ws = new WebSocket(url, protocols);
-    ws.binaryType = "arraybuffer";
-    this.#ws = ws;
-    this.#packer = undefined;
-    ws.onopen = () => {
-      this.#packer = featuresOf(ws.protocol)?.pack ? new FramePacker(ws) : undefined;
-      this.#opened();
-    };
-    ws.onmessage = (event) => {
-      handleFrame(event.data, {
-        calls: this.#calls.byId,
-        sync: this.#sync,
-        emit: (name, payload, info) => this.#events.emit(name, payload, info),
-        error: (err) => this.#connection.emit("error", err),
-        resync: (call, err) => this.#calls.resync(call, err),
-        serverCall: (frame, id) => this.#handlers.receive(frame, id),
-        session: (info) => this.#recovery.started(info),
-        numbered: this.#recovery.active && ws === this.#ws ? this.#recovery.numbered : undefined,
-      }, this.#packer !== undefined);
-    };
-    // Deno reports code 0 when the TCP connection ends without a close
-    // frame; browsers report 1006 (abnormal closure), which is what it means.
-    ws.onclose = (event) => this.#dropped(ws, event.code || ABNORMAL_CLOSURE, event.reason);
-    // Every error is followed by a close event, where it is handled.
-    ws.onerror = () => {};
-  }
-
-  #opened(): void {
-    if (this.#state === "closed") return;
-    this.#state = "open";
-    this.#attempt = 0;
-    const reconnected = this.#everOpened;
-    this.#everOpened = true;
-    this.#recovery.opened(this.#ws?.protocol ?? "");
-    // "open" listeners run before the backlog goes out, so that what they
-    // send (a re-join, a re-auth) reaches the server first. Then the calls
-    // and sends made while offline, each in the order they were made.
-    this.#connection.emit("open", { reconnected });
-    if (this.#state !== "open") return; // a listener closed the client
-    this.#calls.sendUnsent();
-    for (const frame of this.#buffer.splice(0)) this.#write(frame);
-    for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
-  }
-
-  #dropped(ws: WebSocket, code: number, reason: string): void {
-    if (ws !== this.#ws) return;
-    this.#ws = undefined;
-    // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
-    this.#handlers.stopAll();
-    this.#recovery.dropped(code, reason, this.#state === "closed");
-    if (this.#state === "closed") {
-      this.#socketClosed?.resolve();
-      this.#connection.emit("close", { code, reason, willReconnect: false });
-      return;
-    }
-    this.#retry(code, reason);
-  }
-
-  /** Schedules the next attempt after a drop (or a failed auth), or gives up. */
-  #retry(code: number, reason: string): void {
-    const lost = closeMessage(code, reason);
-    // Handlers of the server's calls end with the socket; a resumed session's server calls fail.
-    this.#handlers.stopAll();
-    const retry = this.#reconnect;
-    const willReconnect = retry !== undefined && this.#attempt < retry.maxAttempts;
-    if (!willReconnect) {
-      this.#shutDown(
-        new ConnectionError(ClientErrorCode.NOT_CONNECTED, `${lost}; not reconnecting`),
-      );
-    }
-    this.#connection.emit("close", { code, reason, willReconnect });
-    if (!willReconnect) return;
-    const delay = backoffDelay(this.#attempt, retry);
-    this.#attempt++;
-    this.#state = "reconnecting";
-    this.#connection.emit("reconnecting", { attempt: this.#attempt, delay });
-    this.#retryTimer = setTimeout(() => {
-      if (this.#state === "reconnecting") this.#open();
-    }, delay);
-  }
-
-  /** Closes for good: fails every call and waiter with `error`, drops the offline buffer. */
-  #shutDown(error: ConnectionError): void {
-    this.#state = "closed";
-    this.#finalError = error;
-    this.#calls.failAll(error);
-    for (const waiter of this.#openWaiters.splice(0)) waiter.reject(error);
-    this.#buffer.length = 0;
-  }
-
-  #write(frame: Uint8Array): boolean {
-    const ws = this.#ws;
-    if (!ws || ws.readyState !== WS_OPEN) return false;
-    if (this.#packer) {
-      this.#packer.send(frame);
-      return true;
-    }
-    // Frames are built with `new Uint8Array(n)`, never over a SharedArrayBuffer.
-    ws.send(frame as Uint8Array<ArrayBuffer>);
-    return true;
+  /** Routes one message from the socket (see {@linkcode handleFrame}). */
+  #route(data: unknown, current: boolean, packed: boolean): void {
+    handleFrame(data, {
+      calls: this.#calls.byId,
+      sync: this.#sync,
+      emit: (name, payload, info) => this.#events.emit(name, payload, info),
+      error: (err) => this.#emit("error", err),
+      resync: (call, err) => this.#calls.resync(call, err),
+      serverCall: (frame, id) => this.#handlers.receive(frame, id),
+      session: (info) => this.#recovery.started(info),
+      numbered: this.#recovery.active && current ? this.#recovery.numbered : undefined,
+    }, packed);
   }
 }
