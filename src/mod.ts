@@ -50,8 +50,8 @@ export type {
   Server,
 } from "./plugs/api.ts";
 export { SocketMessage } from "./server/message.ts";
-export type { Call } from "./client/call.ts";
-export { CallError, ConnectionError, NotFoundError, TimeoutError } from "./client/errors.ts";
+export type { Call } from "./call/call.ts";
+export { CallError, ConnectionError, NotFoundError, TimeoutError } from "./call/errors.ts";
 export type {
   InferInput,
   PayloadIssue,

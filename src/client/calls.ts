@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { Call } from "./call.ts";
+ * import { Call } from "../call/call.ts";
  * import { CallsInFlight } from "./calls.ts";
  * import { SyncState } from "./sync_state.ts";
  * const sent: Uint8Array[] = [];
@@ -25,8 +25,8 @@
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame } from "../protocol/frame.ts";
 import { encodePayloadFrame, SERVER_CALL_BIT } from "../protocol/payload.ts";
-import type { Call, CallOwner } from "./call.ts";
-import { ClientErrorCode, SsocketError } from "./errors.ts";
+import type { Call, CallOwner } from "../call/call.ts";
+import { ClientErrorCode, SsocketError } from "../call/errors.ts";
 import { requestStreamKey, type SyncState } from "./sync_state.ts";
 
 /** Calls this side starts use the lower half of the id space; the server's the upper. */

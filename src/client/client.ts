@@ -24,7 +24,7 @@ import { AUTH_EVENT } from "../protocol/auth.ts";
 import { EventType } from "../protocol/event_type.ts";
 import { encodeFrame, encodeJsonFrame } from "../protocol/frame.ts";
 import { encodePayloadFrame } from "../protocol/payload.ts";
-import { Call, type CallOptions, type CallOwner } from "./call.ts";
+import { Call, type CallOptions, type CallOwner } from "../call/call.ts";
 import { CallsInFlight } from "./calls.ts";
 import { type CallHandler, Handlers } from "./handlers.ts";
 import { type FrameInfo, handleFrame } from "./incoming.ts";

@@ -16,14 +16,9 @@ import { decodeFrame, decodeJsonPayload, type Frame } from "../protocol/frame.ts
 import { decodePayload, isServerCallId } from "../protocol/payload.ts";
 import { splitFrames } from "../protocol/pack.ts";
 import { SESSION_EVENT, type SessionInfo } from "../protocol/recovery.ts";
-import type { Call } from "./call.ts";
-import {
-  CallError,
-  ClientErrorCode,
-  NotFoundError,
-  type PayloadIssue,
-  SsocketError,
-} from "./errors.ts";
+import type { Call } from "../call/call.ts";
+import { ClientErrorCode, SsocketError } from "../call/errors.ts";
+import { applyReply, badFrame, callErrorOf } from "../call/reply.ts";
 import { eventStreamKey, requestStreamKey, type SyncState } from "./sync_state.ts";
 
 /** What listeners learn about the frame a payload came in. */
@@ -135,29 +130,6 @@ function reply(frame: Frame, requestId: number, router: FrameRouter): void {
   if (frame.end) call.finish();
 }
 
-/**
- * Delivers a reply frame (not SYNC) to its call: a payload (JSON, or a
- * `Uint8Array` view for a binary frame), an ERROR or NOT_FOUND as a
- * {@linkcode CallError}, END as the end. The server uses it for the replies
- * to its own calls.
- */
-export function applyReply(call: Call<unknown>, frame: Frame): void {
-  if (frame.end) call.closedByPeer = true;
-  if (frame.type === EventType.ERROR || frame.type === EventType.NOT_FOUND) {
-    call.fail(callErrorOf(frame, call.event));
-    return;
-  }
-  if (frame.binary || frame.payload.length > 0) {
-    try {
-      call.push(decodePayload(frame));
-    } catch (err) {
-      call.fail(badFrame(err));
-      return;
-    }
-  }
-  if (frame.end) call.finish();
-}
-
 function pushed(frame: Frame, router: FrameRouter): void {
   if (frame.type === EventType.ERROR || frame.type === EventType.NOT_FOUND) {
     router.error(callErrorOf(frame, frame.event));
@@ -186,28 +158,6 @@ function pushed(frame: Frame, router: FrameRouter): void {
   router.emit(frame.event, payload, { event: frame.event, type: frame.type });
 }
 
-/** The error an ERROR or NOT_FOUND frame stands for. */
-export function callErrorOf(frame: Frame, event: string): CallError {
-  let body: { code?: unknown; message?: unknown; issues?: unknown } = {};
-  try {
-    body = (decodeJsonPayload(frame) ?? {}) as typeof body;
-  } catch {
-    // A garbled error body still fails the call, with a generic message.
-  }
-  const message = typeof body.message === "string" ? body.message : "The server sent an error";
-  if (frame.type === EventType.NOT_FOUND) return new NotFoundError(message, event);
-  const code = typeof body.code === "string" ? body.code : ErrorCode.PLUG_ERROR;
-  const issues = Array.isArray(body.issues) ? body.issues as PayloadIssue[] : undefined;
-  return new CallError(code, message, event, issues);
-}
-
 function isDeltaError(err: unknown): err is ProtocolError {
   return err instanceof ProtocolError && DELTA_CODES.has(err.code);
-}
-
-function badFrame(err: unknown): SsocketError {
-  const code = err instanceof ProtocolError ? err.code : ClientErrorCode.BAD_FRAME;
-  return new SsocketError(code, `Bad frame from the server: ${(err as Error).message}`, {
-    cause: err,
-  });
 }

@@ -37,7 +37,7 @@ export {
   type EventListener,
 } from "./options.ts";
 export { SsocketClient } from "./client.ts";
-export { Call, type CallOptions } from "./call.ts";
+export { Call, type CallOptions } from "../call/call.ts";
 export {
   CallError,
   ClientErrorCode,
@@ -46,7 +46,7 @@ export {
   type PayloadIssue,
   SsocketError,
   TimeoutError,
-} from "./errors.ts";
+} from "../call/errors.ts";
 export type { CallHandler, HandlerContext } from "./handlers.ts";
 export { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
 export type { FrameInfo } from "./incoming.ts";

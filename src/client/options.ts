@@ -10,7 +10,7 @@
  */
 
 import type { ReconnectOptions } from "./backoff.ts";
-import type { SsocketError } from "./errors.ts";
+import type { SsocketError } from "../call/errors.ts";
 import type { FrameInfo } from "./incoming.ts";
 import type { ResetReason } from "../protocol/recovery.ts";
 

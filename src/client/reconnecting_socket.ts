@@ -21,7 +21,7 @@
 import { placeToken } from "../protocol/auth.ts";
 import { featuresOf } from "../protocol/subprotocol.ts";
 import { backoffDelay, DEFAULT_RECONNECT, type ReconnectOptions } from "./backoff.ts";
-import { ClientErrorCode, ConnectionError, SsocketError } from "./errors.ts";
+import { ClientErrorCode, ConnectionError, SsocketError } from "../call/errors.ts";
 import type { ClientOptions, ConnectionState, EmitConnection } from "./options.ts";
 import { FramePacker } from "./packer.ts";
 import { ABNORMAL_CLOSURE, closeMessage, WS_CLOSED, WS_OPEN } from "./websocket.ts";

@@ -21,9 +21,9 @@
 
 import type { SessionInfo } from "../protocol/recovery.ts";
 import { featuresOf, offeredProtocols } from "../protocol/subprotocol.ts";
-import type { Call } from "./call.ts";
+import type { Call } from "../call/call.ts";
 import type { CallsInFlight } from "./calls.ts";
-import { ClientErrorCode, ConnectionError } from "./errors.ts";
+import { ClientErrorCode, ConnectionError } from "../call/errors.ts";
 import type { EmitConnection } from "./options.ts";
 import { ClientSession } from "./session.ts";
 import type { SyncState } from "./sync_state.ts";

@@ -39,7 +39,7 @@ import type {
   OutgoingMessage,
   Server,
 } from "../plugs/api.ts";
-import type { Call } from "../client/call.ts";
+import type { Call } from "../call/call.ts";
 import type { Logger } from "../log.ts";
 import { WorkerCalls } from "./worker_calls.ts";
 

@@ -17,7 +17,7 @@
 
 import { serialize } from "node:v8";
 import type { Client } from "../plugs/api.ts";
-import { ClientErrorCode, ConnectionError } from "../client/errors.ts";
+import { ClientErrorCode, ConnectionError } from "../call/errors.ts";
 import type { ErrorInfo } from "./remote_error.ts";
 
 /** Sends one message to Worker `w`. */

@@ -16,14 +16,14 @@
  */
 
 import { deserialize } from "node:v8";
-import { Call, type CallOwner } from "../client/call.ts";
+import { Call, type CallOwner } from "../call/call.ts";
 import {
   CallError,
   ConnectionError,
   NotFoundError,
   SsocketError,
   TimeoutError,
-} from "../client/errors.ts";
+} from "../call/errors.ts";
 import type { ClientCallOptions } from "../plugs/api.ts";
 import type { InputSource } from "../server/message.ts";
 import type { Link } from "./api_proxy.ts";

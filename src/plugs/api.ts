@@ -23,7 +23,7 @@ import type { Member, PresenceChange } from "../protocol/presence.ts";
 import type { Config } from "../../config.ts";
 import type { EventType } from "../protocol/event_type.ts";
 import type { Logger } from "../log.ts";
-import type { Call } from "../client/call.ts";
+import type { Call } from "../call/call.ts";
 
 /** The `$presence` payload types, defined once in `protocol/presence.ts`. */
 export type { Member, PresenceChange };

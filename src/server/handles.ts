@@ -25,7 +25,7 @@ import type {
   OutgoingMessage,
   Server,
 } from "../plugs/api.ts";
-import type { Call } from "../client/call.ts";
+import type { Call } from "../call/call.ts";
 import { callClient } from "./outgoing.ts";
 import { EventType } from "../protocol/event_type.ts";
 import type { Connection } from "./connection.ts";

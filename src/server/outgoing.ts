@@ -14,9 +14,9 @@
 
 import { EventType } from "../protocol/event_type.ts";
 import type { Frame } from "../protocol/frame.ts";
-import { Call, type CallOwner } from "../client/call.ts";
-import { ClientErrorCode, ConnectionError } from "../client/errors.ts";
-import { applyReply } from "../client/incoming.ts";
+import { Call, type CallOwner } from "../call/call.ts";
+import { ClientErrorCode, ConnectionError } from "../call/errors.ts";
+import { applyReply } from "../call/reply.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
 

@@ -5,6 +5,10 @@
  * into the running plug with `write()` and `end()`. The server uses the same
  * class for the calls a plug makes to a client (`client.call` in a plug).
  *
+ * `src/call/` holds what both ends share about a call: this class, the
+ * errors it fails with and how a reply frame applies to it. It is bundled
+ * into `/ssocket.js`, so it uses no Deno APIs, and imports `protocol/` only.
+ *
  * @example
  * ```ts ignore
  * for await (const reply of client.call("stream", { count: 3 })) console.log(reply);

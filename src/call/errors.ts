@@ -2,6 +2,7 @@
  * Errors the client raises. Every one carries a stable `code` to branch on:
  * the server's code for replies (`ErrorCode` or a plug's own `PlugError`
  * code), or one of {@linkcode ClientErrorCode} for failures on this side.
+ * A plug's calls to its client fail with the same classes.
  *
  * @example
  * ```ts ignore
