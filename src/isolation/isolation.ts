@@ -15,6 +15,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { deserialize, serialize } from "node:v8";
 import type { Config } from "../../config.ts";
 import type { Logger } from "../log.ts";
@@ -56,6 +57,8 @@ export class WorkerIsolation implements PoolOwner {
   readonly #pool: WorkerPool;
   readonly #calls: RemoteCalls;
   readonly #loads = new Map<number, Load>();
+  /** Plug-API requests held until the end of the turn, by Worker: see `#inOrder`. */
+  readonly #held = new Map<number, (() => void)[]>();
   readonly #checks: SchemaChecks;
   #rpc?: ApiRequests;
   #runtime?: Runtime;
@@ -157,17 +160,40 @@ export class WorkerIsolation implements PoolOwner {
       case "pong":
         return this.#pool.pong(head.n);
       case "sync":
-        return this.#answerSync(host, w, head.op, tail);
+        return this.#inOrder(w, head.m, () => this.#answerSync(host, w, head.op, tail));
       case "rpc":
-        this.#rpc!.call(head.op, deserialize(tail)).then(
-          (value) => this.#pool.send(w, { k: "reply", r: head.r }, pack(value)),
-          (err) => this.#pool.send(w, { k: "reply", r: head.r, error: describeError(err) }),
-        );
-        return;
+        return this.#inOrder(w, head.m, () => {
+          this.#rpc!.call(head.op, deserialize(tail)).then(
+            (value) => this.#pool.send(w, { k: "reply", r: head.r }, pack(value)),
+            (err) => this.#pool.send(w, { k: "reply", r: head.r, error: describeError(err) }),
+          );
+        });
       case "notify":
-        this.#rpc?.notify(w, head.op, deserialize(tail));
-        this.#pool.idle(this.#pool.workers.get(w));
+        return this.#inOrder(w, head.m, () => {
+          this.#rpc?.notify(w, head.op, deserialize(tail));
+          this.#pool.idle(this.#pool.workers.get(w));
+        });
     }
+  }
+
+  /**
+   * Handles a plug-API request of Worker `w` after the yields received
+   * before it are routed. A request is `marked` when a call ran ahead while
+   * making it (run_ahead.ts): dispatch routes a yield in the promise jobs
+   * that follow its arrival, so the end of this turn comes after it. Later
+   * requests of the same Worker wait behind a held one, keeping its order.
+   */
+  #inOrder(w: number, marked: unknown, handle: () => void): void {
+    const held = this.#held.get(w);
+    if (held) held.push(handle);
+    else if (marked) {
+      this.#held.set(w, [handle]);
+      setImmediate(() => {
+        const waiting = this.#held.get(w) ?? [];
+        this.#held.delete(w);
+        for (const next of waiting) next();
+      });
+    } else handle();
   }
 
   lost(gone: ReadonlySet<number>, message: string): string[] {

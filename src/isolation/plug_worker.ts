@@ -1,8 +1,8 @@
 /**
  * The Worker that runs plug code. It imports plug files on request, runs a
- * handler per call and steps its generator only when the server asks for the
- * next yield (so cancel, backpressure and the step timeout behave as
- * in-process), and gives plugs the plug API through {@linkcode ApiProxy}.
+ * handler per call and steps its generator at most one yield ahead of the
+ * server ({@linkcode Steps}: cancel, backpressure and the step timeout behave
+ * as in-process), and gives plugs the plug API through {@linkcode ApiProxy}.
  * Everything it sends in one event-loop turn leaves in one `postMessage`.
  *
  * @example
@@ -27,6 +27,7 @@ import { decodeBody, encodeBody } from "./wire.ts";
 import { SyncSlot } from "./sync_call.ts";
 import { describeError, type ErrorInfo, exportKind, toError } from "./remote_error.ts";
 import { describeSchema, runValidation } from "./schema_proxy.ts";
+import { Steps } from "./run_ahead.ts";
 import { remoteInput } from "./worker_calls.ts";
 import { format, workerLog } from "./worker_log.ts";
 
@@ -37,14 +38,13 @@ let slot: SyncSlot;
 let api: ApiProxy;
 let outbox: Uint8Array[] = [];
 const modules = new Map<number, Record<string, unknown>>();
-const calls = new Map<number, { iterator: AsyncIterator<unknown>; id: string }>();
+const steps = new Steps((c, call) => step(c, call.iterator.next()));
+/** The server's `validateReplies`: a call whose replies it checks never runs ahead. */
+let validateReplies = false;
 /** Messages every handler of a multi-export plug shares, by the server's key. */
 const shared = new Map<number, SocketMessage>();
 const replies = new Map<number, PromiseWithResolvers<unknown>>();
 let nextReply = 1;
-const emptyIterator: AsyncIterator<unknown> = {
-  next: () => Promise.resolve({ done: true, value: undefined }),
-};
 
 function post(head: unknown, tail?: Uint8Array): void {
   if (outbox.length === 0) setImmediate(flush);
@@ -70,9 +70,15 @@ function rethrow(error: ErrorInfo): never {
   throw err;
 }
 
+/** A request's header, marked when a call runs ahead (see run_ahead.ts). */
+function marked(head: Record<string, unknown>): Record<string, unknown> {
+  if (steps.request()) head.m = 1;
+  return head;
+}
+
 const link: Link = {
   sync(op, ...args) {
-    const request = encodeBody({ k: "sync", op }, serialize(args));
+    const request = encodeBody(marked({ k: "sync", op }), serialize(args));
     slot.arm();
     outbox.push(request);
     flush();
@@ -84,11 +90,12 @@ const link: Link = {
     const r = nextReply++;
     const reply = Promise.withResolvers<unknown>();
     replies.set(r, reply);
-    post({ k: "rpc", op, r }, serialize(args));
+    post(marked({ k: "rpc", op, r }), serialize(args));
     return reply.promise;
   },
   notify(op, ...args) {
-    post({ k: "notify", op }, serialize(args));
+    // A log line needs no order with frames: it does not count as using the API.
+    post(op === "log" ? { k: "notify", op } : marked({ k: "notify", op }), serialize(args));
   },
 };
 
@@ -96,13 +103,15 @@ function step(c: number, work: Promise<IteratorResult<unknown>>) {
   work.then(
     (result) => {
       // Undefined when the call was returned meanwhile: its data was settled then.
-      const call = calls.get(c);
+      const call = steps.get(c);
       try {
         const data = call && api.changedData(call.id, result.done === true);
         if (result.done) {
-          calls.delete(c);
+          steps.end(c);
           post({ k: "done", c, data: data !== undefined }, data);
         } else {
+          // `a`: the Worker goes on to the next step before the server asks.
+          const a = steps.yielded(c) ? 1 : undefined;
           const value = result.value as Yield | undefined;
           const payload = value?.payload;
           if (payload instanceof Uint8Array) {
@@ -110,15 +119,17 @@ function step(c: number, work: Promise<IteratorResult<unknown>>) {
             const head = {
               k: "y",
               c,
+              a,
               value: { ...value, payload: undefined },
               bin: payload.length,
             };
             post({ ...head, data: data !== undefined }, data ? join(payload, data) : payload);
-          } else post({ k: "y", c, value, data: data !== undefined }, data);
+          } else post({ k: "y", c, a, value, data: data !== undefined }, data);
+          if (a) steps.continue(c);
         }
       } catch (err) {
         // JSON.stringify failed (a BigInt, a cycle) or data cannot be cloned: the call fails.
-        if (call && calls.delete(c) && !result.done) {
+        if (call && steps.end(c) && !result.done) {
           const live = api.live.get(call.id);
           if (live && --live.calls === 0) api.live.delete(call.id);
           call.iterator.return?.(undefined)?.catch?.(() => {});
@@ -127,8 +138,7 @@ function step(c: number, work: Promise<IteratorResult<unknown>>) {
       }
     },
     (err) => {
-      const call = calls.get(c);
-      calls.delete(c);
+      const call = steps.end(c);
       let data: Uint8Array | undefined;
       try {
         data = call && api.changedData(call.id, true);
@@ -205,11 +215,10 @@ function call(head: CallHead, tail: Uint8Array): void {
     if (!handler) throw new Error(`Plug version ${head.v} has no handler "${head.name}" here`);
     const iterable = handler(message, api.client(id));
     const iterator = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    calls.set(c, { iterator, id });
-    step(c, iterator.next());
+    const schema = modules.get(head.v)?.schema as PlugSchema | undefined;
+    steps.begin(c, { iterator, id, canAhead: !(validateReplies && schema?.reply) });
   } catch (err) {
-    calls.set(c, { iterator: emptyIterator, id });
-    step(c, Promise.reject(err));
+    steps.begin(c, { iterator: failing(err), id, canAhead: false });
   }
 }
 
@@ -226,15 +235,12 @@ function receive(body: Uint8Array): void {
   switch (head.k) {
     case "call":
       return call(head, tail);
-    case "next": {
-      const call = calls.get(head.c);
-      if (call) step(head.c, call.iterator.next());
-      return;
-    }
+    case "next":
+      return steps.acknowledged(head.c);
     case "return": {
-      const call = calls.get(head.c);
+      const call = steps.end(head.c);
       const iterator = call?.iterator;
-      if (call && calls.delete(head.c)) {
+      if (call) {
         const live = api.live.get(call.id);
         if (live && --live.calls === 0) api.live.delete(call.id);
       }
@@ -281,6 +287,7 @@ function receive(body: Uint8Array): void {
 self.onmessage = (event: MessageEvent) => {
   const { buffer, config } = event.data as { buffer: SharedArrayBuffer; config: Config };
   slot = new SyncSlot(buffer);
+  validateReplies = config.validateReplies;
   api = new ApiProxy(link, config, workerLog(link));
   self.onmessage = (event: MessageEvent<Uint8Array[]>) => {
     for (const body of event.data) receive(body);
@@ -296,6 +303,11 @@ function cloneResult(part: string, result: unknown): Uint8Array {
       `The output of schema.${part} cannot leave the Worker: ${(err as Error).message}`,
     );
   }
+}
+
+/** The iterator of a handler that threw before its first step. */
+function failing(err: unknown): AsyncIterator<unknown> {
+  return { next: () => Promise.reject(err) };
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {

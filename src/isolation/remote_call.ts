@@ -1,9 +1,11 @@
 /**
  * One plug call running in a Worker, as dispatch sees it: an async iterator
- * of the plug's yields. `next()` asks the Worker for exactly one more step,
- * so dispatch's cancel, backpressure and step timeout work unchanged; a step
- * that takes too long (or a `return()` while the plug is busy) makes the
- * isolation check whether the Worker is hung.
+ * of the plug's yields. The Worker may run one step ahead (run_ahead.ts):
+ * what it sends before dispatch asks waits in a queue, and each `next()`
+ * after the first acknowledges the yield dispatch took before, which lets
+ * the Worker go on; so dispatch's cancel, backpressure and step timeout
+ * work unchanged. A step that takes too long (or a `return()` while the
+ * plug is busy) makes the isolation check whether the Worker is hung.
  *
  * @example
  * ```ts ignore
@@ -42,6 +44,8 @@ export interface CallMessage {
 /** A reply from the Worker about this call. */
 export interface CallReply {
   k: "y" | "done" | "err" | "returned";
+  /** On a yield: the Worker went on to the next step without waiting. */
+  a?: 1;
   value?: Yield;
   error?: ErrorInfo;
 }
@@ -63,6 +67,10 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
   /** Why the call was failed while no step was waiting: the next step gets it. */
   #failure?: ProtocolError;
   #deadline?: Deadline;
+  /** Replies the Worker sent before dispatch asked for them. */
+  readonly #queue: CallReply[] = [];
+  /** The Worker is running a step of this call (asked to, or gone on ahead). */
+  #working = false;
 
   /**
    * @param owner the isolation that runs it
@@ -83,12 +91,21 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
     return this;
   }
 
-  /** True while a step is requested and unanswered (plug code is running or awaiting). */
+  /** True while plug code of this call is running or awaiting in its Worker. */
   get busy(): boolean {
-    return this.#step !== undefined;
+    return this.#step !== undefined || this.#working;
   }
 
   next(): Promise<IteratorResult<Yield>> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) {
+      // Taking a yield lets the Worker go on; after the end nothing is left to run.
+      if (queued.k === "y") this.#acknowledge();
+      this.#step = Promise.withResolvers();
+      const promise = this.#step.promise;
+      this.#settle(queued);
+      return promise;
+    }
     if (this.#failure) {
       const failure = this.#failure;
       this.#failure = undefined;
@@ -97,9 +114,10 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
     if (this.#over) return Promise.resolve(DONE);
     this.#step = Promise.withResolvers();
     const promise = this.#step.promise;
-    if (this.#started) this.owner.step(this, "next");
+    if (this.#started) this.#acknowledge();
     else {
       this.#started = true;
+      this.#working = true;
       this.owner.start(this);
     }
     this.#arm();
@@ -112,6 +130,8 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
       return Promise.resolve(DONE);
     }
     this.#returned ??= Promise.withResolvers();
+    // What the Worker sent ahead is not delivered after a return, as a stopped generator yields no more.
+    this.#queue.length = 0;
     this.owner.step(this, "return");
     // A plug that is still running when asked to stop may be stuck in a loop.
     if (this.busy) this.owner.suspect(this);
@@ -120,6 +140,20 @@ export class RemoteCall implements AsyncIterableIterator<Yield> {
 
   /** Handles the Worker's reply about this call. */
   reply(reply: CallReply): void {
+    this.#working = reply.k === "y" && reply.a === 1;
+    if (this.#step === undefined && this.#returned === undefined && reply.k !== "returned") {
+      if (!this.#over) this.#queue.push(reply);
+      return;
+    }
+    this.#settle(reply);
+  }
+
+  #acknowledge(): void {
+    this.#working = true;
+    this.owner.step(this, "next");
+  }
+
+  #settle(reply: CallReply): void {
     const step = this.#step;
     this.#step = undefined;
     this.#disarm();
