@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { denoSocket } from "../../src/server/transport.ts";
 
 /**
  * The server encodes replies into one reused buffer (FrameEncoder) and relies
@@ -34,4 +35,36 @@ Deno.test("Deno's WebSocket.send() copies its data before returning", async () =
   client.close();
   await closed;
   await server.shutdown();
+});
+
+/** A stand-in for a Deno WebSocket: its queue's bytes are set by the test. */
+function fakeWebSocket() {
+  return { readyState: 1, bufferedAmount: 0, sent: 0, send() {}, close() {} };
+}
+
+Deno.test("denoSocket() estimates the messages queued on a Deno WebSocket from their bytes", () => {
+  const ws = fakeWebSocket();
+  const socket = denoSocket(ws as unknown as WebSocket);
+  assert.equal(socket.messageCost, 1024);
+  const tiny = new Uint8Array(10);
+  for (let i = 0; i < 100; i++) socket.send(tiny);
+  // Nothing has left: every message sent is queued.
+  ws.bufferedAmount = 1000;
+  assert.equal(socket.queuedMessages, 100);
+  // Deno writes in order: the 500 bytes left are the newest 50 messages.
+  ws.bufferedAmount = 500;
+  assert.equal(socket.queuedMessages, 50);
+  for (let i = 0; i < 10; i++) socket.send(new Uint8Array(1000));
+  // What left came off the older part first: the 50 tiny ones and one byte of a large one.
+  ws.bufferedAmount = 9_999;
+  assert.equal(socket.queuedMessages, 10);
+  for (let i = 0; i < 10; i++) socket.send(tiny);
+  ws.bufferedAmount = 10_099;
+  assert.equal(socket.queuedMessages, 20);
+  // An empty queue restarts the count.
+  ws.bufferedAmount = 0;
+  assert.equal(socket.queuedMessages, 0);
+  socket.send(tiny);
+  ws.bufferedAmount = 10;
+  assert.equal(socket.queuedMessages, 1);
 });
