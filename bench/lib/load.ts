@@ -9,7 +9,7 @@
 
 import { fileURLToPath } from "node:url";
 import type { LoadConfig, LoadResult } from "../load/client.ts";
-import { Child } from "./proc.ts";
+import { Child, pin } from "./proc.ts";
 
 export type { LoadConfig, LoadResult };
 
@@ -20,16 +20,19 @@ const REPO_DIR = fileURLToPath(new URL("../../", import.meta.url));
 /** Slack on top of the client's own warm-up, window and drain time. */
 const CLIENT_TIMEOUT_SLACK_MS = 60_000;
 
-/** Runs one load client to completion. */
+/** Runs one load client to completion (pinned to CPU `cpu` when given: see `pin`). */
 export async function runLoad(
   config: LoadConfig,
   client: "deno" | "socketio" = "deno",
+  cpu?: number,
 ): Promise<LoadResult> {
   const command = client === "deno"
     ? [Deno.execPath(), "run", "-A", DENO_CLIENT, JSON.stringify(config)]
     : ["node", SIO_CLIENT, JSON.stringify(config)];
   const cwd = client === "deno" ? REPO_DIR : NODE_DIR;
   const child = new Child(`${client} load client`, command, { cwd });
+  // Pinned before it connects: its warm-up runs on that core too.
+  if (cpu !== undefined) pin(child.pid, cpu);
   const timeout = config.warmupMs + config.durationMs + CLIENT_TIMEOUT_SLACK_MS;
   const timer = setTimeout(() => child.stop(), timeout);
   const status = await child.finished();

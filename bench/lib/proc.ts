@@ -32,6 +32,24 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * Pins process `pid` and all its threads to CPU `cpu` (`taskset`), so a
+ * scenario can keep a server and its load client off each other's core: on
+ * two shared cores, their scheduling against each other was most of the
+ * noise between rounds. False (and nothing pinned) without `taskset` or a
+ * second CPU.
+ */
+export function pin(pid: number, cpu: number): boolean {
+  if (navigator.hardwareConcurrency < 2) return false;
+  try {
+    const args = ["-apc", String(cpu), String(pid)];
+    return new Deno.Command("taskset", { args, stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
 /** Resident set size of a process in KiB (VmRSS). */
 export function rssKiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);

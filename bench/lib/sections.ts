@@ -400,9 +400,12 @@ export class Report {
         [row("on (default)", r.on), row("off (--metrics.isOn false)", r.off)],
         "lrrrr",
       ) +
-        `\n\nOn/off, the median of each round's own ratio: server CPU per round trip ` +
+        `\n\nOn/off, the median of each round's own ratio over ${r.on.length} rounds: server CPU per round trip ` +
         `${cpu.toFixed(3)}x, throughput ${throughput.toFixed(3)}x. The "on" server counted ` +
-        `${r.counted} echo messages.`,
+        `${r.counted} echo messages.` +
+        (r.pinned
+          ? " Servers ran on CPU 0 and the load client on CPU 1."
+          : " Not pinned to separate cores (no taskset or one CPU): expect more noise."),
     );
     this.#target("echo throughput with metrics on >= 0.97x off", throughput, throughput >= 0.97);
     this.#target("echo server CPU per round trip with metrics on <= 1.03x off", cpu, cpu <= 1.03);

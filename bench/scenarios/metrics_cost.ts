@@ -9,7 +9,7 @@
  */
 
 import { encodeJsonFrame } from "../../src/protocol/frame.ts";
-import { CLOCK_TICKS } from "../lib/proc.ts";
+import { CLOCK_TICKS, pin } from "../lib/proc.ts";
 import { type LoadResult, runLoad } from "../lib/load.ts";
 import { type RunningServer, startServer } from "../lib/servers.ts";
 import { base64, ECHO_PAYLOAD } from "./throughput.ts";
@@ -29,8 +29,12 @@ export interface MetricsCostResult {
   off: LoadResult[];
   /** `ssocket_messages_received_total{event="echo"}` of the "on" server at the end. */
   counted: number;
+  /** Servers and load client were pinned to their own cores. */
+  pinned: boolean;
 }
 
+const SERVER_CPU = 0;
+const CLIENT_CPU = 1;
 const COUNTED = /^ssocket_messages_received_total\{event="echo"\} (\d+)$/m;
 
 /** Runs the scenario. */
@@ -39,27 +43,32 @@ export async function metricsCost(
   progress: (line: string) => void,
 ): Promise<MetricsCostResult> {
   const servers: RunningServer[] = [];
-  const result: MetricsCostResult = { on: [], off: [], counted: 0 };
+  const result: MetricsCostResult = { on: [], off: [], counted: 0, pinned: false };
   try {
     const on = await startServer("ssocket");
     servers.push(on);
     const off = await startServer("ssocket", { flags: ["--metrics.isOn", "false"] });
     servers.push(off);
+    result.pinned = pin(on.pid, SERVER_CPU) && pin(off.pid, SERVER_CPU);
     const frame = base64(encodeJsonFrame(0, "echo", ECHO_PAYLOAD));
     for (let round = 0; round < options.rounds; round++) {
       const order = round % 2 === 0 ? [on, off] : [off, on];
       for (const server of order) {
-        const measured = await runLoad({
-          mode: "echo",
-          url: server.url,
-          serverPid: server.pid,
-          connections: options.connections,
-          window: options.window,
-          warmupMs: options.warmupMs,
-          durationMs: options.durationMs,
-          clockTicks: CLOCK_TICKS,
-          frame,
-        });
+        const measured = await runLoad(
+          {
+            mode: "echo",
+            url: server.url,
+            serverPid: server.pid,
+            connections: options.connections,
+            window: options.window,
+            warmupMs: options.warmupMs,
+            durationMs: options.durationMs,
+            clockTicks: CLOCK_TICKS,
+            frame,
+          },
+          "deno",
+          result.pinned ? CLIENT_CPU : undefined,
+        );
         const label = server === on ? "on" : "off";
         result[label].push(measured);
         progress(
