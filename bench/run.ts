@@ -2,7 +2,7 @@
  * `deno task bench`: ssocket against bare Deno, node ws and Socket.IO, all
  * on 127.0.0.1, every server and load client in its own process. Prints
  * Markdown tables (medians over alternating rounds, ratios to bare Deno) and
- * writes them to bench/results/latest.md. Takes about 8 minutes on 2 cores
+ * writes them to bench/results/latest.md. Takes about 10 minutes on 2 cores
  * (each report's header has the measured "whole run" time).
  *
  * Flags:
