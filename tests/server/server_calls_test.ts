@@ -118,7 +118,10 @@ Deno.test("a plug that stops reading cancels the client's handler", async () => 
   });
   assert.equal(await client.call("quit").first(), "stopped reading");
   const last = await stopped.promise;
-  assert.ok(last >= 2 && last < 10, `handler ran on to ${last}`);
+  // It stopped (its finally ran) instead of ticking on. The bound leaves room
+  // for the cancel's way back through a plug host on a loaded machine, where
+  // 10 ticks (50 ms) once was not enough.
+  assert.ok(last >= 2 && last < 100, `handler ran on to ${last}`);
 });
 
 Deno.test("a client that never answers fails the plug's call with TIMEOUT", async () => {
