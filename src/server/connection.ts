@@ -4,7 +4,8 @@
  * SYNC streams and its rooms. Plugs never see this class;
  * they get `connection.api`, a {@linkcode Client} that exposes only the plug
  * API. Outgoing frames are built by the hub (the one send path) and written
- * here with {@linkcode Connection.write}.
+ * here with {@linkcode Connection.write}, into the connection's
+ * {@linkcode SendQueue}.
  *
  * @example
  * ```ts ignore
@@ -15,14 +16,14 @@
  */
 
 import { CloseCode } from "../protocol/errors.ts";
-import { FrameBatch } from "../protocol/pack.ts";
 import type { Client, Identity } from "../plugs/api.ts";
-import type { Flushable, Outbox } from "./outbox.ts";
+import type { Outbox } from "./outbox.ts";
 import { LegacySyncStreams } from "./legacy_sync_streams.ts";
 import { SERVER_CALL_BIT } from "../protocol/payload.ts";
 import type { Call } from "../call/call.ts";
 import { ClientErrorCode, ConnectionError } from "../call/errors.ts";
 import { CallTable } from "./call_table.ts";
+import { SendQueue } from "./send_queue.ts";
 import { SyncStreams } from "./sync_streams.ts";
 import type { Session } from "../recovery/session.ts";
 
@@ -68,8 +69,6 @@ export interface OutgoingLimit {
 const OPEN = 1;
 /** The last id of the server's half of the request-id space, before it wraps. */
 const MAX_SERVER_CALL_ID = 0xffff_ffff;
-/** How often a suspended plug checks whether a slow client's queue has drained. */
-const DRAIN_POLL_MS = 10;
 /**
  * How long a client closed for not reading gets to take its close frame
  * (queued behind everything else) before the socket is dropped and its
@@ -79,7 +78,7 @@ const SHED_GRACE_MS = 1000;
 const NO_LIMIT: OutgoingLimit = { maxBufferedBytes: 0, onShed: () => {} };
 
 /** A live connection and everything the runtime tracks for it. */
-export class Connection implements Flushable {
+export class Connection {
   /** Stable id, unique across nodes (a random UUID). */
   readonly id: string;
   /**
@@ -101,27 +100,16 @@ export class Connection implements Flushable {
   session?: Session;
   /** True once the server closed it on purpose: such a connection is not kept for a resume. */
   closedByServer = false;
-  /** Undefined while a recovery session waits for its client to come back. */
-  #socket: SocketLike | undefined;
+  /** The socket (undefined while a recovery session waits) and what waits to go out on it. */
+  readonly #queue: SendQueue;
   /** Running plugs, open calls, cancels and streamed input. */
   readonly calls: CallTable;
   /** Input streamed into calls, created on the first INPUT frame or `message.input`. */
   #lastServerCallId = SERVER_CALL_BIT - 1;
-  /** `heldBytes` when last read, and what was written since: see `overLimit()`. */
-  #lastHeld = 0;
-  #sinceRead = 0;
   #closed = false;
   readonly #limit: OutgoingLimit;
-  /** Plugs waiting in `drained()`, and the one timer that checks for all of them. */
-  readonly #drainWaiters: { limit: number; resolve: () => void }[] = [];
-  #drainTimer?: ReturnType<typeof setInterval>;
   /** Drops the socket after `drop()` if the close frame cannot get through. */
   #shedTimer?: ReturnType<typeof setTimeout>;
-  /** With `ssocket.pack.v1`: where this turn's frames wait, and who flushes them. */
-  #batch: FrameBatch | undefined;
-  #outbox: Outbox | undefined;
-  /** True while this connection is in the outbox for the current turn. */
-  #queued = false;
   /** Closes the connection when its token expires (see auth.ts). */
   #expiry?: ReturnType<typeof setTimeout>;
 
@@ -145,22 +133,20 @@ export class Connection implements Flushable {
     limit: OutgoingLimit = NO_LIMIT,
   ) {
     this.id = id ?? crypto.randomUUID();
-    this.#socket = socket;
     this.sync = legacy ? new LegacySyncStreams(syncStateLimit) : new SyncStreams(syncStateLimit);
-    this.#outbox = outbox;
-    this.#batch = outbox ? new FrameBatch() : undefined;
     this.calls = new CallTable(inputBufferLimit);
     this.#limit = limit;
+    this.#queue = new SendQueue(socket, limit, () => this.isOpen, outbox);
   }
 
   /** The transport's socket, for the intake (pause and resume); none while a session waits. */
   get socket(): SocketLike | undefined {
-    return this.#socket;
+    return this.#queue.socket;
   }
 
   /** True when frames to this client are packed (see `protocol/pack.ts`). */
   get packs(): boolean {
-    return this.#batch !== undefined;
+    return this.#queue.packs;
   }
 
   /** True when the client did not negotiate ssocket's subprotocol (see `protocol/subprotocol.ts`). */
@@ -173,51 +159,38 @@ export class Connection implements Flushable {
    * waiting for its client stays open: what is sent to it is kept for replay.
    */
   get isOpen(): boolean {
-    return !this.#closed && (this.#socket === undefined || this.#socket.readyState === OPEN);
+    const socket = this.#queue.socket;
+    return !this.#closed && (socket === undefined || socket.readyState === OPEN);
   }
 
   /** True while a recovery session waits for its client (no socket). */
   get detached(): boolean {
-    return this.#socket === undefined && !this.#closed;
+    return this.#queue.socket === undefined && !this.#closed;
   }
 
   /** Bytes queued on the socket or batched for it, not yet sent (backpressure); 0 without a socket. */
   get bufferedAmount(): number {
-    return (this.#socket?.bufferedAmount ?? 0) + (this.#batch?.length ?? 0);
+    return this.#queue.bufferedAmount;
   }
 
-  /**
-   * The memory what is queued for this connection holds: `bufferedAmount`
-   * plus, where the transport counts its queued messages, what each costs
-   * beyond its bytes. The limits measure this: a flood of tiny replies
-   * costs far more than its bytes (ws: ~440 bytes of heap for a 33-byte frame).
-   */
+  /** The memory what is queued for this client holds; the limits measure this (see `SendQueue`). */
   get heldBytes(): number {
-    return this.#socketHeld() + (this.#batch?.length ?? 0);
+    return this.#queue.heldBytes;
   }
 
-  /**
-   * True when more than `limit` bytes are held for this connection
-   * (`heldBytes`). The socket's `bufferedAmount` is an op call in Deno; the
-   * queue only shrinks between writes, so while what it held at the last
-   * read plus what was written since stays within `limit`, the answer is no
-   * without asking.
-   */
+  /** True when more than `limit` bytes are held for this client (`heldBytes`), asked cheaply. */
   overLimit(limit: number): boolean {
-    if (this.#lastHeld + this.#sinceRead <= limit) return false;
-    this.#lastHeld = this.heldBytes;
-    this.#sinceRead = 0;
-    return this.#lastHeld > limit;
+    return this.#queue.overLimit(limit);
   }
 
   /** True if `socket` is the one this connection writes to (not one a resume replaced). */
   holds(socket: SocketLike): boolean {
-    return this.#socket === socket;
+    return this.#queue.socket === socket;
   }
 
   /** The client dropped; its session keeps the connection until it resumes or expires. */
   detach(): void {
-    this.#socket = undefined;
+    this.#queue.socket = undefined;
     this.setExpiryTimer(undefined);
   }
 
@@ -227,12 +200,9 @@ export class Connection implements Flushable {
    * with 4002 and returned.
    */
   attach(socket: SocketLike | undefined, outbox?: Outbox): SocketLike | undefined {
-    const old = this.#socket;
-    this.#socket = socket;
-    // The new socket negotiated packing afresh; frames batched for the old one are in the replay.
-    this.#outbox = outbox;
-    this.#batch = outbox ? new FrameBatch() : undefined;
-    this.#queued = false;
+    const old = this.#queue.socket;
+    this.#queue.socket = socket;
+    this.#queue.pack(outbox);
     if (old !== undefined && old !== socket) {
       try {
         old.close(CloseCode.SESSION_RESUMED, "Session resumed on another connection");
@@ -243,116 +213,23 @@ export class Connection implements Flushable {
     return old;
   }
 
-  /**
-   * Resolves once at most `limit` bytes are held for this connection, or it
-   * has closed. WebSocket has no drain event, so this polls; it is only
-   * reached when a client is already behind. One poll serves every plug
-   * waiting on the connection: a client that floods calls and never reads
-   * keeps `maxCallsPerConnection` of them waiting here, and a timer each
-   * (25,600 a second at the default cap) grew the heap by tens of MiB.
-   */
+  /** Resolves once at most `limit` bytes are held for this client, or it has closed. */
   drained(limit: number): Promise<void> {
-    if (!this.isOpen || this.heldBytes <= limit) return Promise.resolve();
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#drainWaiters.push({ limit, resolve });
-    this.#drainTimer ??= setInterval(() => this.#checkDrained(), DRAIN_POLL_MS);
-    return promise;
-  }
-
-  /** Lets the plugs waiting in `drained()` go on whose limit is met (all, once closed). */
-  #checkDrained(): void {
-    const held = this.isOpen ? this.heldBytes : 0;
-    const waiters = this.#drainWaiters;
-    let kept = 0;
-    for (const waiter of waiters) {
-      if (held <= waiter.limit) waiter.resolve();
-      else waiters[kept++] = waiter;
-    }
-    waiters.length = kept;
-    if (kept > 0) return;
-    clearInterval(this.#drainTimer);
-    this.#drainTimer = undefined;
+    return this.#queue.drained(limit);
   }
 
   /**
    * Writes an encoded frame; false (and nothing sent) if the socket is not
-   * open. On a packing connection the frame is copied into this turn's batch
-   * (so `frame` may be a reused buffer) and goes out at the end of the turn.
-   * A frame that would take what is held past `maxBufferedBytes` (see
-   * `heldBytes`) is not written and the connection is shed: whatever sends
-   * (a reply, a broadcast, `client.send`), one client that does not read
-   * holds at most that much (or one frame, when its queue was empty).
+   * open. A frame that would take what is held past `maxBufferedBytes` (see
+   * `heldBytes`) is not written and the client is shed: whatever sends (a
+   * reply, a broadcast, `client.send`), one client that does not read holds
+   * at most that much (or one frame, when its queue was empty).
    */
   write(frame: Uint8Array): boolean {
-    if (!this.isOpen || this.#socket === undefined) return false;
-    if (this.#overCap(frame.length)) {
-      this.shed();
-      return false;
-    }
-    if (this.#batch !== undefined) return this.#pack(this.#batch, frame);
-    return this.#send(frame);
-  }
-
-  /** Sends the frames batched in this turn, as one message; the outbox calls it. */
-  flushTurn(): void {
-    this.#queued = false;
-    this.#flush();
-  }
-
-  #pack(batch: FrameBatch, frame: Uint8Array): boolean {
-    if (!batch.append(frame)) {
-      // Past the per-message cap: what waits goes now, in order, and this
-      // frame starts the next batch, or goes alone if it is over the cap.
-      this.#flush();
-      if (!batch.append(frame)) return this.#send(frame);
-    }
-    if (!this.#queued) {
-      this.#queued = true;
-      this.#outbox!.add(this);
-    }
-    return true;
-  }
-
-  #flush(): void {
-    const batch = this.#batch;
-    if (batch === undefined || batch.count === 0) return;
-    if (this.isOpen) this.#send(batch.bytes());
-    batch.clear();
-  }
-
-  /**
-   * True when `bytes` more would take a non-empty queue past the cap. Like
-   * `overLimit`, it asks the socket only when the estimate says it might.
-   */
-  #overCap(bytes: number): boolean {
-    const max = this.#limit.maxBufferedBytes;
-    if (max === 0) return false;
-    const cost = bytes + (this.#socket?.messageCost ?? 0);
-    const batched = this.#batch?.length ?? 0;
-    if (this.#lastHeld + this.#sinceRead + batched + cost <= max) return false;
-    this.#lastHeld = this.#socketHeld();
-    this.#sinceRead = 0;
-    const queued = this.#lastHeld + batched;
-    return queued > 0 && queued + cost > max;
-  }
-
-  /** What the socket's queue holds: its bytes, and its messages' cost where it counts them. */
-  #socketHeld(): number {
-    const socket = this.#socket;
-    if (socket === undefined) return 0;
-    return socket.bufferedAmount + (socket.queuedMessages ?? 0) * (socket.messageCost ?? 0);
-  }
-
-  #send(frame: Uint8Array): boolean {
-    if (this.#socket === undefined) return false;
-    this.#sinceRead += frame.length + (this.#socket.messageCost ?? 0);
-    try {
-      this.#socket.send(frame);
-      return true;
-    } catch {
-      // The socket closed between the check and the send.
-      return false;
-    }
+    if (!this.isOpen) return false;
+    const written = this.#queue.write(frame);
+    if (written === "over") this.shed();
+    return written === "sent";
   }
 
   /**
@@ -375,7 +252,7 @@ export class Connection implements Flushable {
     this.close(code, reason);
     // Nothing more it sends is wanted: leave it in the kernel's buffers
     // (which push back on the sender) instead of reading and discarding it.
-    const socket = this.#socket;
+    const socket = this.#queue.socket;
     socket?.pause?.();
     this.#shedTimer = setTimeout(() => socket?.terminate?.(), SHED_GRACE_MS);
   }
@@ -384,15 +261,16 @@ export class Connection implements Flushable {
   close(code: number = CloseCode.NORMAL, reason = ""): void {
     if (this.#closed) return;
     this.closedByServer = true;
-    if (this.#socket === undefined) {
+    const socket = this.#queue.socket;
+    if (socket === undefined) {
       // No socket will report a close: the session ends here.
       this.session?.end();
       return;
     }
     // What was written before close() goes out before the close frame.
-    this.#flush();
+    this.#queue.flush();
     try {
-      this.#socket.close(code, reason);
+      socket.close(code, reason);
     } catch {
       // Already closing.
     }
@@ -417,11 +295,9 @@ export class Connection implements Flushable {
   /** Called once when the socket has closed: ends running plugs, frees SYNC state. */
   dispose(): void {
     this.#closed = true;
-    this.#socket = undefined;
     clearTimeout(this.#expiry);
-    this.#batch?.clear(0);
     clearTimeout(this.#shedTimer);
-    this.#checkDrained();
+    this.#queue.dispose();
     this.sync.clear();
     this.calls.dispose();
     const lost = new ConnectionError(

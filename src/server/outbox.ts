@@ -17,7 +17,7 @@
  * @example
  * ```ts ignore
  * const outbox = new Outbox();
- * outbox.add(connection); // connection.flushTurn() runs at the end of this turn
+ * outbox.add(queue); // queue.flushTurn() runs at the end of this turn (a connection's SendQueue)
  * ```
  * @module
  */
