@@ -17,6 +17,7 @@ import { BatchWriter, decodeBody, encodeMessage, MessageReader } from "./wire.ts
 
 const HOST_MAIN = new URL("./host_main.ts", import.meta.url);
 const IMPORT_MAP = new URL("../../import_map.json", import.meta.url);
+const CONFIG = new URL("../../deno.json", import.meta.url);
 
 /** Called with each message from the host: the Worker it came from (0: the host) and its body. */
 // deno-lint-ignore no-explicit-any
@@ -56,7 +57,11 @@ export class PlugHost {
    */
   static spawn(flags: string[], onMessage: HostListener, onLog: (line: string) => void): PlugHost {
     const args = ["run", "--unstable-worker-options", "--no-prompt", ...flags];
-    if (IMPORT_MAP.protocol !== "file:" || exists(IMPORT_MAP)) {
+    // The repo's deno.json names the import map (and the lockfile): given
+    // `--import-map` beside it, Deno warns on every start that it ignores it.
+    if (CONFIG.protocol === "file:" && exists(CONFIG)) {
+      args.push(`--config=${fileURLToPath(CONFIG)}`);
+    } else if (IMPORT_MAP.protocol !== "file:" || exists(IMPORT_MAP)) {
       args.push(`--import-map=${IMPORT_MAP.href}`);
     }
     args.push(HOST_MAIN.href);

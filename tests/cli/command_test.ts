@@ -218,3 +218,27 @@ Deno.test("ssocket --memoryMetrics.isOn logs heap and RSS in MiB", async () => {
   assert.match(line, TIMESTAMPED);
   assert.equal((await process.stop()).code, 0);
 });
+
+Deno.test("ssocket in worker mode starts its plug host without warnings", async () => {
+  await using tmp = await tempDir();
+  await writePlug(tmp.path, "echo.ts", ECHO);
+  const { process, url } = await serveCommand([
+    "--isolation.mode",
+    "worker",
+    "--INSECURE.port",
+    "0",
+    "--INSECURE.hostname",
+    "127.0.0.1",
+  ], { cwd: tmp.path });
+  await using _ = process;
+  // The plug is served by the host, so whatever the host said at start is in the log by now.
+  await using ws = await TestSocket.open(url);
+  ws.send("echo", "hi");
+  assert.equal((await ws.next()).json, "hi");
+  await ws.close();
+  // Given `--import-map` beside the repo's deno.json (which names one), the
+  // host's Deno warned at every start that it ignores the file's.
+  const { stdout, stderr } = await process.stop();
+  const warnings = `${stdout}\n${stderr}`.split("\n").filter((line) => /WARN|Warning/.test(line));
+  assert.deepEqual(warnings, []);
+});
